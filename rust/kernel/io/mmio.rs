@@ -1,0 +1,207 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Memory-mapped I/O views: [`Mmio`] and its relaxed twin [`RelaxedMmio`].
+//!
+//! C header: [`include/asm-generic/io.h`](srctree/include/asm-generic/io.h)
+
+use core::marker::PhantomData;
+
+use crate::{
+    bindings,
+    ptr::KnownSize, //
+};
+
+use super::{
+    copy::IoCopyable,
+    region::MmioRaw,
+    traits::{
+        IoBackend,
+        IoBase,
+        IoCapable, //
+    },
+    view::pointer_view,
+};
+
+pointer_view! {
+    /// A view of a `T` in memory-mapped I/O space, valid for `'a`.
+    ///
+    /// Accesses use the kernel's ordered MMIO accessors (`readl()`, `writel()`, ...): each is
+    /// ordered against the CPU's other memory accesses, including those that prepare DMA
+    /// buffers. Use [`relaxed`](Mmio::relaxed) where that ordering is not needed.
+    ///
+    /// # Invariants
+    ///
+    /// `ptr` describes a mapped MMIO location that stays mapped for `'a`, and is aligned for `T`.
+    pub struct Mmio;
+
+    /// The backend of [`Mmio`] views: the kernel's ordered MMIO accessors.
+    pub struct MmioBackend;
+}
+
+impl<'a, T: ?Sized> Mmio<'a, T> {
+    /// Creates a view of the MMIO location that `raw` describes.
+    ///
+    /// # Safety
+    ///
+    /// `raw` must describe a mapped MMIO location, aligned for `T`, that stays mapped while `'a`
+    /// lasts.
+    #[inline]
+    pub unsafe fn from_raw(raw: MmioRaw<T>) -> Self {
+        // INVARIANT: Guaranteed by the caller.
+        Self {
+            ptr: raw.as_ptr(),
+            _lifetime: PhantomData,
+        }
+    }
+
+    /// Returns the raw I/O pointer of this view.
+    #[inline]
+    pub fn as_raw(self) -> MmioRaw<T> {
+        MmioRaw::from_ptr(self.ptr)
+    }
+
+    /// Returns a view of the same location whose accesses are relaxed.
+    ///
+    /// Relaxed accessors (`readl_relaxed()`, ...) are still ordered against each other on the
+    /// same device, but not against the CPU's accesses to normal memory, such as the writes that
+    /// fill a DMA buffer before a doorbell.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use kernel::io::{Io, Mmio, Region};
+    ///
+    /// fn poll_status(regs: Mmio<'_, Region<0x100>>) -> u32 {
+    ///     regs.relaxed().read32(0x10)
+    /// }
+    /// ```
+    #[inline]
+    pub fn relaxed(self) -> RelaxedMmio<'a, T> {
+        RelaxedMmio(self)
+    }
+}
+
+/// A view of a `T` in memory-mapped I/O space whose accesses are relaxed.
+///
+/// Obtained from [`Mmio::relaxed`]. Accesses use the `_relaxed` MMIO accessors.
+pub struct RelaxedMmio<'a, T: ?Sized>(Mmio<'a, T>);
+
+impl<T: ?Sized> Clone for RelaxedMmio<'_, T> {
+    #[inline]
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T: ?Sized> Copy for RelaxedMmio<'_, T> {}
+
+impl<'a, T: ?Sized> RelaxedMmio<'a, T> {
+    /// Returns a view of the same location whose accesses are ordered again.
+    #[inline]
+    pub fn ordered(self) -> Mmio<'a, T> {
+        self.0
+    }
+}
+
+impl<'a, T: ?Sized + KnownSize> IoBase<'a> for RelaxedMmio<'a, T> {
+    type Backend = RelaxedMmioBackend;
+    type Target = T;
+
+    #[inline]
+    fn as_view(self) -> Self {
+        self
+    }
+}
+
+/// The backend of [`RelaxedMmio`] views: the kernel's relaxed MMIO accessors.
+pub struct RelaxedMmioBackend;
+
+impl IoBackend for RelaxedMmioBackend {
+    type View<'a, T: ?Sized + KnownSize> = RelaxedMmio<'a, T>;
+
+    #[inline]
+    fn as_ptr<'a, T: ?Sized + KnownSize>(view: Self::View<'a, T>) -> *mut T {
+        view.0.ptr
+    }
+
+    #[inline]
+    unsafe fn project_view<'a, T: ?Sized + KnownSize, U: ?Sized + KnownSize>(
+        view: Self::View<'a, T>,
+        ptr: *mut U,
+    ) -> Self::View<'a, U> {
+        // SAFETY: The caller's guarantee for `view` holds for the ordered view it wraps.
+        RelaxedMmio(unsafe { MmioBackend::project_view(view.0, ptr) })
+    }
+}
+
+/// Implements [`IoCapable`] for an MMIO backend with the given C accessors, one line per width.
+macro_rules! mmio_accessors {
+    ($backend:ident { $($ty:ty => $read:ident, $write:ident;)* }) => {$(
+        impl IoCapable<$ty> for $backend {
+            #[inline]
+            fn io_read(view: <Self as IoBackend>::View<'_, $ty>) -> $ty {
+                let addr = Self::as_ptr(view);
+                // SAFETY: The view's invariant makes `addr` a mapped, aligned MMIO location.
+                unsafe { bindings::$read(addr.cast_const().cast()) }
+            }
+
+            #[inline]
+            fn io_write(view: <Self as IoBackend>::View<'_, $ty>, value: $ty) {
+                let addr = Self::as_ptr(view);
+                // SAFETY: The view's invariant makes `addr` a mapped, aligned MMIO location.
+                unsafe { bindings::$write(value, addr.cast()) }
+            }
+        }
+    )*};
+}
+
+mmio_accessors!(MmioBackend {
+    u8 => readb, writeb;
+    u16 => readw, writew;
+    u32 => readl, writel;
+});
+
+mmio_accessors!(RelaxedMmioBackend {
+    u8 => readb_relaxed, writeb_relaxed;
+    u16 => readw_relaxed, writew_relaxed;
+    u32 => readl_relaxed, writel_relaxed;
+});
+
+// 64-bit MMIO accessors only exist on 64-bit kernels.
+#[cfg(CONFIG_64BIT)]
+mmio_accessors!(MmioBackend {
+    u64 => readq, writeq;
+});
+
+#[cfg(CONFIG_64BIT)]
+mmio_accessors!(RelaxedMmioBackend {
+    u64 => readq_relaxed, writeq_relaxed;
+});
+
+/// Implements [`IoCopyable`] for an MMIO backend with `memcpy_fromio()` and `memcpy_toio()`.
+///
+/// Both backends share the C copies: they are not ordered against normal memory in either case,
+/// so a relaxed copy is the same operation.
+macro_rules! mmio_copies {
+    ($($backend:ident)*) => {$(
+        impl IoCopyable for $backend {
+            #[inline]
+            unsafe fn copy_from_io(view: <Self as IoBackend>::View<'_, [u8]>, buffer: *mut u8) {
+                let src = Self::as_ptr(view);
+                // SAFETY: The view's invariant makes `src` a mapped MMIO location of `src.len()`
+                // bytes; the caller guarantees that `buffer` is writable for as many bytes.
+                unsafe { bindings::memcpy_fromio(buffer.cast(), src.cast_const().cast(), src.len()) }
+            }
+
+            #[inline]
+            unsafe fn copy_to_io(view: <Self as IoBackend>::View<'_, [u8]>, buffer: *const u8) {
+                let dst = Self::as_ptr(view);
+                // SAFETY: The view's invariant makes `dst` a mapped MMIO location of `dst.len()`
+                // bytes; the caller guarantees that `buffer` is readable for as many bytes.
+                unsafe { bindings::memcpy_toio(dst.cast(), buffer.cast(), dst.len()) }
+            }
+        }
+    )*};
+}
+
+mmio_copies!(MmioBackend RelaxedMmioBackend);

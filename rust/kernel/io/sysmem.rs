@@ -1,0 +1,189 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! [`SysMem`]: views of ordinary kernel memory that a device may access too.
+//!
+//! System memory is reached with plain loads and stores, but memory shared with a device (a DMA
+//! buffer, a GEM object mapped for the GPU) can change under the CPU's feet, so every access is
+//! volatile: the compiler neither caches nor merges nor invents accesses, just as with C's
+//! `READ_ONCE()`/`WRITE_ONCE()` or the system-memory half of `iosys_map`.
+
+use core::marker::PhantomData;
+
+use crate::{
+    bindings,
+    prelude::*, //
+};
+
+use super::{
+    copy::IoCopyable,
+    region::RegionAlign,
+    traits::IoCapable,
+    view::pointer_view,
+    Region, //
+};
+
+pointer_view! {
+    /// A view of a `T` in kernel memory, valid for `'a`, accessed with volatile operations.
+    ///
+    /// Concurrent accesses from several CPUs through views follow the kernel memory model (as
+    /// `READ_ONCE()`/`WRITE_ONCE()` do), not the Rust one: they are plain volatile accesses, not
+    /// atomics. Use atomics for CPU-to-CPU synchronisation.
+    ///
+    /// # Invariants
+    ///
+    /// `ptr` points to memory that is valid for volatile reads and writes of
+    /// `KnownSize::size(ptr)` bytes while `'a` lasts, and is aligned for `T`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use kernel::io::{io_read, io_write, SysMem};
+    ///
+    /// #[repr(C)]
+    /// struct Ring {
+    ///     head: u32,
+    ///     tail: u32,
+    ///     slots: [u64; 4],
+    /// }
+    ///
+    /// let mut ring = Ring { head: 0, tail: 3, slots: [0; 4] };
+    /// let io = SysMem::from_mut(&mut ring);
+    /// io_write!(io, .slots[build: 2], 0xfeed_f00d);
+    /// io_write!(io, .head, io_read!(io, .tail) - 1);
+    /// assert_eq!(ring.head, 2);
+    /// assert_eq!(ring.slots, [0, 0, 0xfeed_f00d, 0]);
+    /// ```
+    pub struct SysMem;
+
+    /// The backend of [`SysMem`] views: volatile loads and stores to kernel memory.
+    pub struct SysMemBackend;
+}
+
+impl<'a, T: ?Sized> SysMem<'a, T> {
+    /// Creates a view of the memory that `ptr` points to.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` must be aligned for `T` and valid for volatile reads and writes of
+    /// `KnownSize::size(ptr)` bytes while `'a` lasts.
+    #[inline]
+    pub unsafe fn new(ptr: *mut T) -> Self {
+        // INVARIANT: Guaranteed by the caller.
+        Self {
+            ptr,
+            _lifetime: PhantomData,
+        }
+    }
+
+    /// Creates a view of the value that `value` borrows, for as long as it borrows it.
+    ///
+    /// The view takes the place of the borrow: every access goes through it until `'a` ends.
+    #[inline]
+    pub fn from_mut(value: &'a mut T) -> Self {
+        // INVARIANT: A unique borrow is aligned and valid for reads and writes of the whole value
+        // for `'a`, and no other access can happen while it is held by the view.
+        Self {
+            ptr: value,
+            _lifetime: PhantomData,
+        }
+    }
+
+    /// Returns the kernel virtual address of the location.
+    #[inline]
+    pub fn as_ptr(self) -> *mut T {
+        self.ptr
+    }
+}
+
+impl<'a, const SIZE: usize, A: RegionAlign> SysMem<'a, Region<SIZE, A>> {
+    /// Creates a region view of the bytes that `bytes` borrows, for as long as it borrows them.
+    ///
+    /// Fails with [`EINVAL`] if `bytes` is not a valid [`Region<SIZE, A>`](Region): shorter than
+    /// `SIZE`, or with an address or length that is not a multiple of the region's alignment.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use kernel::io::{Io, Region, SysMem};
+    /// use kernel::prelude::*;
+    ///
+    /// let mut words = [0u32; 8];
+    /// let io = SysMem::<Region<32>>::try_from_bytes(words.as_mut_bytes())?;
+    /// io.write8(0xab, 1);
+    /// assert_eq!(io.read32(0), u32::from_ne_bytes([0, 0xab, 0, 0]));
+    /// assert!(SysMem::<Region<64>>::try_from_bytes(words.as_mut_bytes()).is_err());
+    /// # Ok::<(), Error>(())
+    /// ```
+    #[inline]
+    pub fn try_from_bytes(bytes: &'a mut [u8]) -> Result<Self> {
+        let ptr = Region::ptr_try_from_raw_parts_mut(bytes.as_mut_ptr(), bytes.len())?;
+        // SAFETY: `ptr` covers exactly the borrowed bytes, which are valid for `'a` and no longer
+        // reachable by anything else; the check above made them a valid `Region<SIZE, A>`.
+        Ok(unsafe { Self::new(ptr) })
+    }
+}
+
+/// Implements [`IoCapable`] for [`SysMemBackend`] with volatile accesses, for each listed type.
+macro_rules! volatile_accessors {
+    ($($ty:ty)*) => {$(
+        impl IoCapable<$ty> for SysMemBackend {
+            #[inline]
+            fn io_read(view: SysMem<'_, $ty>) -> $ty {
+                // SAFETY: The view's invariant makes `ptr` aligned and valid for reads; a
+                // primitive accepts any bits.
+                unsafe { view.ptr.read_volatile() }
+            }
+
+            #[inline]
+            fn io_write(view: SysMem<'_, $ty>, value: $ty) {
+                // SAFETY: The view's invariant makes `ptr` aligned and valid for writes.
+                unsafe { view.ptr.write_volatile(value) }
+            }
+        }
+    )*};
+}
+
+volatile_accessors!(u8 u16 u32);
+
+// Follow the MMIO backends: 64-bit accesses are single accesses only on 64-bit kernels.
+#[cfg(CONFIG_64BIT)]
+volatile_accessors!(u64);
+
+impl IoCopyable for SysMemBackend {
+    #[inline]
+    unsafe fn copy_from_io(view: SysMem<'_, [u8]>, buffer: *mut u8) {
+        let src = view.ptr;
+        // SAFETY: `src` is readable for `src.len()` bytes (invariant); the caller guarantees that
+        // `buffer` is writable for as many and does not overlap. `memcpy()` is an external call,
+        // so the compiler cannot merge or drop it like a local copy.
+        unsafe { bindings::memcpy(buffer.cast(), src.cast_const().cast(), src.len()) };
+    }
+
+    #[inline]
+    unsafe fn copy_to_io(view: SysMem<'_, [u8]>, buffer: *const u8) {
+        let dst = view.ptr;
+        // SAFETY: `dst` is writable for `dst.len()` bytes (invariant); the caller guarantees that
+        // `buffer` is readable for as many and does not overlap.
+        unsafe { bindings::memcpy(dst.cast(), buffer.cast(), dst.len()) };
+    }
+
+    #[inline]
+    fn copy_read<T: FromBytes>(view: SysMem<'_, T>) -> T {
+        // SAFETY: The view's invariant makes `ptr` aligned and valid for reads; `T: FromBytes`
+        // accepts any bytes.
+        unsafe { view.ptr.read_volatile() }
+    }
+
+    #[inline]
+    fn copy_write<T: IntoBytes>(view: SysMem<'_, T>, value: T) {
+        // SAFETY: The view's invariant makes `ptr` aligned and valid for writes.
+        unsafe { view.ptr.write_volatile(value) }
+    }
+
+    #[inline]
+    unsafe fn move_io(dst: SysMem<'_, [u8]>, src: SysMem<'_, [u8]>) {
+        // SAFETY: Both views are valid for their length, which is the same (safety requirement);
+        // `memmove()` handles any overlap.
+        unsafe { bindings::memmove(dst.ptr.cast(), src.ptr.cast_const().cast(), dst.ptr.len()) };
+    }
+}
