@@ -190,7 +190,9 @@ macro_rules! mmio_copies {
                 let src = Self::as_ptr(view);
                 // SAFETY: The view's invariant makes `src` a mapped MMIO location of `src.len()`
                 // bytes; the caller guarantees that `buffer` is writable for as many bytes.
-                unsafe { bindings::memcpy_fromio(buffer.cast(), src.cast_const().cast(), src.len()) }
+                unsafe {
+                    bindings::memcpy_fromio(buffer.cast(), src.cast_const().cast(), src.len())
+                }
             }
 
             #[inline]

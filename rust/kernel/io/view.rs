@@ -598,7 +598,10 @@ macro_rules! pointer_view {
             }
 
             #[inline(always)]
-            unsafe fn project_view<'a, T, U>(_whole: Self::View<'a, T>, part: *mut U) -> Self::View<'a, U>
+            unsafe fn project_view<'a, T, U>(
+                _whole: Self::View<'a, T>,
+                part: *mut U,
+            ) -> Self::View<'a, U>
             where
                 T: ?Sized + $crate::ptr::KnownSize,
                 U: ?Sized + $crate::ptr::KnownSize,
