@@ -14,7 +14,7 @@ MODE=${1:-test}
 LOG=$LOGS/boot.log
 INITRAMFS=$BUILD/initramfs
 BZIMAGE=$OBJ/arch/x86/boot/bzImage
-CMDLINE="console=ttyS0 panic=-1 ${BOOT_CMDLINE:-}"
+CMDLINE="console=ttyS0 panic=-1 printk.devkmsg=on ${BOOT_CMDLINE:-}"
 
 # Modules in load order: the kernel's own (modules.order), then ours.
 module_list() {
