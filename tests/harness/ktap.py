@@ -50,12 +50,17 @@ def console_lines(path):
             yield TIMESTAMP.sub("", raw.rstrip("\n"))
 
 
+def format_notes(notes):
+    return "".join(f"\n      {n}" for n in notes[-8:])
+
+
 def parse_ktap(lines, report):
     """Count leaf results; return {suite: ok/not ok/skip} and unfinished suites."""
     suites = {}
     started = []          # suites whose "# Subtest:" appeared, in order
     has_children = {}     # depth -> the open test at that depth has subtests
-    diagnostics = {}      # depth -> "#" lines since the last result there
+    diagnostics = {}      # depth -> other lines since the last result there
+    failed_before = report.failed
     for line in lines:
         body = line.lstrip(" ")
         depth = (len(line) - len(body)) // INDENT
@@ -71,7 +76,9 @@ def parse_ktap(lines, report):
             continue
         m = RESULT.match(body)
         if not m:
-            if body.startswith("# "):
+            # Diagnostics: "# ..." lines and the lines of an assertion's
+            # message, at the depth of the test they belong to.
+            if body:
                 diagnostics.setdefault(depth, []).append(body)
             continue
         status, name, directive = m.group(1), m.group(2), (m.group(3) or "").upper()
@@ -83,8 +90,11 @@ def parse_ktap(lines, report):
             del has_children[deeper]
         if depth == 0:
             suites[name] = "skip" if directive == "SKIP" else status
-            if status == "not ok":
-                report.fail(f"KUnit suite {name}: not ok")
+            # A suite that fails without a failed case (its init failed,
+            # say) is a failure of its own.
+            if status == "not ok" and report.failed == failed_before:
+                report.fail(f"KUnit suite {name}: not ok" + format_notes(notes))
+            failed_before = report.failed
             continue
         if not leaf:
             continue
@@ -93,8 +103,7 @@ def parse_ktap(lines, report):
         elif status == "ok":
             report.passed += 1
         else:
-            report.fail(f"KUnit case {name}: not ok" +
-                        "".join(f"\n      {n}" for n in notes[-8:]))
+            report.fail(f"KUnit case {name}: not ok" + format_notes(notes))
     unfinished = [s for s in started if s not in suites]
     for name in unfinished:
         report.fail(f"KUnit suite {name}: started but never finished")
