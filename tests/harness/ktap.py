@@ -172,7 +172,7 @@ def main():
                     f"after {args.elapsed} s")
     elif args.qemu_status != 0:
         report.fail(f"QEMU exited with status {args.qemu_status}")
-    if "harness: init done" not in lines:
+    elif "harness: init done" not in lines:
         report.fail("/init never finished (no 'harness: init done')")
     elif not any("reboot: Power down" in line for line in lines):
         report.fail("the guest did not power off")
