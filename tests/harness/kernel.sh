@@ -32,28 +32,29 @@ check_config() {
 	fi
 }
 
+# run_logged runs build with set -e off, so each step is chained with &&.
 configure() {
 	local want
 	want=$(cat "$FRAGMENT" "$SRC/Makefile" | sha256sum | cut -d' ' -f1)
 	if [ -f "$OBJ/.config" ] && [ "$(cat "$STAMPS/config" 2>/dev/null)" = "$want" ]; then
 		return
 	fi
-	kmake tinyconfig
-	"$SRC/scripts/kconfig/merge_config.sh" -m -O "$OBJ" "$OBJ/.config" "$FRAGMENT"
-	kmake olddefconfig
-	check_config
-	kmake rustavailable
-	echo "$want" >"$STAMPS/config"
+	kmake tinyconfig &&
+		"$SRC/scripts/kconfig/merge_config.sh" -m -O "$OBJ" "$OBJ/.config" "$FRAGMENT" &&
+		kmake olddefconfig &&
+		check_config &&
+		kmake rustavailable &&
+		echo "$want" >"$STAMPS/config"
 }
 
 build() {
 	local pristine
-	pristine=$(pristine_tree)
-	reset_if_tree_changed "$pristine"
-	python3 "$HARNESS/overlay.py" --pristine "$pristine" --work "$SRC" \
-		--project "$TOP" --edits "$HARNESS/edits"
-	configure
-	kmake all
+	pristine=$(pristine_tree) &&
+		reset_if_tree_changed "$pristine" &&
+		python3 "$HARNESS/overlay.py" --pristine "$pristine" --work "$SRC" \
+			--project "$TOP" --edits "$HARNESS/edits" &&
+		configure &&
+		kmake all
 }
 
 start=$SECONDS

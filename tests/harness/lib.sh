@@ -67,7 +67,9 @@ result() {
 }
 
 # run_logged LOG CMD...: runs CMD with its output in LOG. On failure prints
-# the tail of LOG and returns CMD's status.
+# the tail of LOG and returns CMD's status. CMD runs with set -e off (bash
+# ignores it on the left of ||), so a function given as CMD must chain its
+# steps with && for a failed step to stop it.
 run_logged() {
 	local log=$1 rc=0
 	shift

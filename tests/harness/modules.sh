@@ -10,8 +10,8 @@
 LOG=$LOGS/modules.log
 
 build() {
-	mkdir -p "$MODULES_OUT"
-	make -C "$OBJ" M="$TOP" MO="$MODULES_OUT" "${KBUILD_VARS[@]}" modules
+	mkdir -p "$MODULES_OUT" &&
+		make -C "$OBJ" M="$TOP" MO="$MODULES_OUT" "${KBUILD_VARS[@]}" modules
 }
 
 if run_logged "$LOG" build; then
