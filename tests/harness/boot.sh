@@ -44,7 +44,7 @@ make_initramfs() {
 		for d in /bin /proc /sys /etc /lib /lib/modules; do
 			echo "dir $d 0755 0 0"
 		done
-		echo "file /bin/busybox $(command -v busybox) 0755 0 0"
+		echo "file /bin/busybox /bin/busybox 0755 0 0" # busybox-static
 		echo "file /init $HARNESS/init.sh 0755 0 0"
 		echo "file /etc/harness-modules $INITRAMFS/modules 0644 0 0"
 		for ko in $(module_list); do

@@ -43,8 +43,9 @@ class Owner:
         if path.startswith(self.src + os.sep):
             return os.path.relpath(path, self.src) in self.managed
         if path.startswith(self.top + os.sep):
+            # A module source since deleted may have left its .clippy behind.
             rel = os.path.relpath(path, self.top)
-            return rel.split(os.sep)[0] in MODULE_DIRS
+            return rel.split(os.sep)[0] in MODULE_DIRS and os.path.exists(path)
         return False
 
 

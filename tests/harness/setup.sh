@@ -51,7 +51,7 @@ setup_kernel_source() {
 	[ -n "${KDIR:-}" ] && return
 	[ -f "$STAMPS/kernel-source" ] && [ -d "$(cat "$STAMPS/kernel-source")" ] && return
 
-	local apt=$BUILD/apt opts version deb tree
+	local apt=$BUILD/apt opts version candidate deb tree
 	mkdir -p "$apt/lists/partial" "$apt/cache/archives/partial" "$apt/etc"
 	touch "$apt/etc/status"
 	printf '%s\n' \
@@ -62,11 +62,15 @@ setup_kernel_source() {
 		-o Dir::State::Lists="$apt/lists"
 		-o Dir::State::Status="$apt/etc/status"
 		-o Dir::Cache="$apt/cache"
-		-o Debug::NoLocking=1)
+		-o Debug::NoLocking=1 -o APT::Sandbox::User=root)
 	apt-get "${opts[@]}" update
-	version=$(apt-cache "${opts[@]}" madison "$KERNEL_PACKAGE" |
-		awk -F'|' '{gsub(/ /, "", $2); print $2}' |
-		sort -u | sort -V | tail -n 1)
+	version=
+	for candidate in $(apt-cache "${opts[@]}" madison "$KERNEL_PACKAGE" |
+		awk -F'|' '{gsub(/ /, "", $2); print $2}'); do
+		if [ -z "$version" ] || dpkg --compare-versions "$candidate" gt "$version"; then
+			version=$candidate
+		fi
+	done
 	[ -n "$version" ] || { echo "harness: no $KERNEL_PACKAGE found" >&2; exit 1; }
 	note "kernel source: $KERNEL_PACKAGE $version"
 	(cd "$apt" && apt-get "${opts[@]}" download "$KERNEL_PACKAGE=$version")
