@@ -59,8 +59,9 @@ QEMU=(qemu-system-x86_64 -m 512M -nographic -no-reboot -kernel "$BZIMAGE"
 	-device edu -device pci-testdev
 	-object memory-backend-ram,id=shm,size=1M -device ivshmem-plain,memdev=shm)
 
-# KVM when it boots the kernel to its panic and exits within 10 s; TCG otherwise (on
-# some machines /dev/kvm exists but guests hang). Probed once, then stamped.
+# KVM when it boots the kernel to its panic and exits within 10 s; TCG
+# otherwise (on some machines /dev/kvm exists but guests hang). Probed once,
+# then stamped.
 accel() {
 	local probe out
 	if [ -n "${ACCEL:-}" ]; then
@@ -97,11 +98,7 @@ checks=(python3 "$HARNESS/ktap.py" --log "$LOG" --counts "$INITRAMFS/counts"
 status=ok
 "${checks[@]}" || status=FAIL
 read -r passed failed skipped <"$INITRAMFS/counts"
-if [ "$status" != ok ]; then
-	echo "---- last $LOG_TAIL lines of $LOG ----"
-	tail -n "$LOG_TAIL" "$LOG"
-	echo "---- end of $LOG ----"
-fi
+[ "$status" = ok ] || show_tail "$LOG"
 result boot "$status" "$passed" "$failed" "$skipped" \
 	"$passed passed, $failed failed, $skipped skipped in $elapsed s ($LOG)"
 [ "$status" = ok ]

@@ -75,10 +75,13 @@ run_logged() {
 	shift
 	mkdir -p "$(dirname "$log")"
 	"$@" >"$log" 2>&1 || rc=$?
-	if [ "$rc" -ne 0 ]; then
-		echo "---- last $LOG_TAIL lines of $log ----"
-		tail -n "$LOG_TAIL" "$log"
-		echo "---- end of $log ----"
-	fi
+	[ "$rc" -eq 0 ] || show_tail "$log"
 	return "$rc"
+}
+
+# show_tail LOG: the last LOG_TAIL lines of a failed stage's log.
+show_tail() {
+	echo "---- last $LOG_TAIL lines of $1 ----"
+	tail -n "$LOG_TAIL" "$1"
+	echo "---- end of $1 ----"
 }
