@@ -1,0 +1,48 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# The project's commands. `make run` and `make test` are the two that matter;
+# each does its own set-up first. See README.md.
+#
+# Variables: KDIR=<kernel tree> uses that tree instead of downloading one;
+# BOOT_TIMEOUT=<s> bounds a QEMU run (default 300); ACCEL=kvm|tcg skips the
+# KVM probe; JOBS=<n> sets the build's parallelism.
+#
+# The out-of-tree modules are built by kbuild through ./Kbuild, not through
+# this file.
+
+HARNESS := tests/harness
+export KDIR BOOT_TIMEOUT ACCEL JOBS
+
+.PHONY: all setup kernel modules lint host-test run test clean distclean
+
+all: test
+
+setup:
+	@$(HARNESS)/setup.sh
+
+kernel: setup
+	@$(HARNESS)/kernel.sh
+
+modules: kernel
+	@$(HARNESS)/modules.sh
+
+lint: modules
+	@$(HARNESS)/lint.sh
+
+host-test: setup
+	@$(HARNESS)/host-test.sh
+
+run: modules
+	@$(HARNESS)/boot.sh run
+
+test: setup
+	@$(HARNESS)/test.sh
+
+# Build outputs go; the downloaded and unpacked kernel source stays.
+clean:
+	rm -rf build/linux build/linux.tmp build/obj build/modules build/initramfs \
+		build/initramfs.cpio.gz build/logs build/results build/host \
+		build/stamps/tree build/stamps/config build/stamps/accel
+
+distclean:
+	rm -rf build

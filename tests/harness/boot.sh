@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Boot stage: pack a busybox initramfs with the in-tree and out-of-tree
+# modules, boot the kernel under QEMU with the edu, pci-testdev and
+# ivshmem-plain devices, bounded by BOOT_TIMEOUT seconds, and check the
+# console log (KTAP, crashes, module loads, expectations) with ktap.py.
+#
+# Usage: boot.sh [test|run]   ("run" also prints what the modules did)
+
+. "$(dirname "$0")/lib.sh"
+
+MODE=${1:-test}
+LOG=$LOGS/boot.log
+INITRAMFS=$BUILD/initramfs
+BZIMAGE=$OBJ/arch/x86/boot/bzImage
+CMDLINE="console=ttyS0 panic=-1 printk.devkmsg=on ${BOOT_CMDLINE:-}"
+
+# Modules in load order: the kernel's own (modules.order), then ours.
+module_list() {
+	local order
+	for order in "$OBJ/modules.order" "$MODULES_OUT/modules.order"; do
+		[ -f "$order" ] && sed "s|^|$(dirname "$order")/|; s|\.o\$|.ko|" "$order"
+	done
+	return 0
+}
+
+# Expectation files: tests/expect/ and any beside our samples and tests.
+expect_files() {
+	local dirs=() d
+	for d in "$TOP/samples" "$TOP/tests"; do
+		[ -d "$d" ] && dirs+=("$d")
+	done
+	find "${dirs[@]}" -name '*.expect' | sort
+}
+
+make_initramfs() {
+	local list=$INITRAMFS/list ko
+	rm -rf "$INITRAMFS"
+	mkdir -p "$INITRAMFS"
+	{
+		echo "dir /dev 0755 0 0"
+		echo "nod /dev/console 0600 0 0 c 5 1"
+		for d in /bin /proc /sys /etc /lib /lib/modules; do
+			echo "dir $d 0755 0 0"
+		done
+		echo "file /bin/busybox /bin/busybox 0755 0 0" # busybox-static
+		echo "file /init $HARNESS/init.sh 0755 0 0"
+		echo "file /etc/harness-modules $INITRAMFS/modules 0644 0 0"
+		for ko in $(module_list); do
+			echo "file /lib/modules/${ko##*/} $ko 0644 0 0"
+		done
+	} >"$list"
+	module_list | sed 's|.*/||' >"$INITRAMFS/modules"
+	"$OBJ/usr/gen_init_cpio" "$list" | gzip -1 >"$INITRAMFS.cpio.gz"
+}
+
+QEMU=(qemu-system-x86_64 -m 512M -nographic -no-reboot -kernel "$BZIMAGE"
+	-device edu -device pci-testdev
+	-object memory-backend-ram,id=shm,size=1M -device ivshmem-plain,memdev=shm)
+
+# KVM when it boots the kernel to its panic and exits within 10 s; TCG
+# otherwise (on some machines /dev/kvm exists but guests hang). Probed once,
+# then stamped.
+accel() {
+	local probe out
+	if [ -n "${ACCEL:-}" ]; then
+		echo "$ACCEL"
+		return
+	fi
+	if [ ! -f "$STAMPS/accel" ]; then
+		probe=tcg
+		# The guest finds no root, panics and (panic=-1, -no-reboot)
+		# QEMU exits by itself.
+		if [ -w /dev/kvm ] && out=$(timeout -k 2 10 "${QEMU[@]}" -accel kvm \
+			-append "console=ttyS0 panic=-1" </dev/null 2>&1); then
+			case $out in *"Kernel panic"*) probe=kvm ;; esac
+		fi
+		echo "$probe" >"$STAMPS/accel"
+	fi
+	cat "$STAMPS/accel"
+}
+
+make_initramfs
+accel=$(accel)
+note "booting under QEMU ($accel, bounded to $BOOT_TIMEOUT s); console in $LOG"
+rc=0
+start=$SECONDS
+timeout -k 5 "$BOOT_TIMEOUT" "${QEMU[@]}" -accel "$accel" \
+	-initrd "$INITRAMFS.cpio.gz" -append "$CMDLINE" </dev/null 2>&1 |
+	tr -d '\r' >"$LOG" || rc=${PIPESTATUS[0]}
+elapsed=$((SECONDS - start))
+
+checks=(python3 "$HARNESS/ktap.py" --log "$LOG" --counts "$INITRAMFS/counts"
+	--modules "$INITRAMFS/modules" --qemu-status "$rc" --elapsed "$elapsed"
+	$(expect_files))
+[ "$MODE" = run ] && checks+=(--show)
+status=ok
+"${checks[@]}" || status=FAIL
+read -r passed failed skipped <"$INITRAMFS/counts"
+[ "$status" = ok ] || show_tail "$LOG"
+result boot "$status" "$passed" "$failed" "$skipped" \
+	"$passed passed, $failed failed, $skipped skipped in $elapsed s ($LOG)"
+[ "$status" = ok ]

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Host tests: the userspace tests in tests/host (a cargo package), run with
+# cargo test and again under Miri with strict provenance. Both are skipped,
+# with a note, until tests/host/Cargo.toml exists.
+
+. "$(dirname "$0")/lib.sh"
+
+MANIFEST=$TOP/tests/host/Cargo.toml
+export CARGO_TARGET_DIR=$BUILD/host
+
+# run_cargo STAGE CMD...: runs a cargo test command and records the sum of
+# its "test result:" lines.
+run_cargo() {
+	local stage=$1 log=$LOGS/$1.log status=ok passed failed skipped
+	shift
+	run_logged "$log" "$@" --manifest-path "$MANIFEST" || status=FAIL
+	read -r passed failed skipped < <(counts "$log")
+	# A build error fails the stage without any test counted as failed.
+	[ "$status" = FAIL ] && [ "$failed" -eq 0 ] && failed=1
+	result "$stage" "$status" "$passed" "$failed" "$skipped" \
+		"$passed passed, $failed failed, $skipped ignored ($log)"
+	[ "$status" = ok ]
+}
+
+# "test result: ok. 3 passed; 0 failed; 1 ignored; ..." lines, summed.
+counts() {
+	awk '/^test result:/ { p += $4; f += $6; s += $8 }
+		END { print p + 0, f + 0, s + 0 }' "$1"
+}
+
+if [ ! -f "$MANIFEST" ]; then
+	result host-test skip 0 0 0 "no tests/host/Cargo.toml yet"
+	result miri skip 0 0 0 "no tests/host/Cargo.toml yet"
+	exit 0
+fi
+status=0
+run_cargo host-test cargo test || status=1
+MIRIFLAGS=-Zmiri-strict-provenance run_cargo miri cargo +nightly miri test || status=1
+exit "$status"

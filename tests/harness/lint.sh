@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Lint gates, run after the kernel and module builds:
+#   rustfmt  the kernel's `make rustfmtcheck` over the overlaid tree, plus
+#            rustfmt --check on our out-of-tree modules with the kernel's
+#            .rustfmt.toml;
+#   clippy   the warnings that the CLIPPY=1 builds left beside each object.
+# Each fails only on findings in our own files (see lint.py).
+
+. "$(dirname "$0")/lib.sh"
+
+LOG=$LOGS/rustfmt.log
+lint() {
+	python3 "$HARNESS/lint.py" --top "$TOP" --src "$SRC" --obj "$OBJ" \
+		--modules "$MODULES_OUT" "$@"
+}
+
+# Our module sources, outside build outputs and cargo targets.
+module_sources() {
+	local d
+	for d in "$TOP/samples" "$TOP/tests"; do
+		[ -d "$d" ] && find "$d" -name target -prune -o -name '*.rs' -print
+	done
+	return 0
+}
+
+status=0
+{
+	kmake rustfmtcheck || true
+	module_sources | xargs -r rustfmt --check --edition 2021 \
+		--config-path "$SRC/.rustfmt.toml" || true
+} >"$LOG" 2>&1
+if lint rustfmt "$LOG"; then
+	result rustfmt ok 0 0 0 "no formatting findings in our files ($LOG)"
+else
+	result rustfmt FAIL 0 1 0 "our files are not rustfmt-clean; see above"
+	status=1
+fi
+
+if lint clippy; then
+	result clippy ok 0 0 0 "no clippy warnings in our files"
+else
+	result clippy FAIL 0 1 0 "clippy warnings in our files; see above"
+	status=1
+fi
+exit "$status"
