@@ -35,7 +35,25 @@ if [ ! -f "$MANIFEST" ]; then
 	result miri skip 0 0 0 "no tests/host/Cargo.toml yet"
 	exit 0
 fi
+
+# The crate compiles ptr.rs from the pristine tree (see tests/host/build.rs).
+KERNEL_SRC=$(pristine_tree)
+export KERNEL_SRC
+
+# Unit, model and compile-fail tests, then the doctests of our own sources.
+# The kernel tree's own doctests (ptr.rs) assume the kernel's implicit
+# prelude, so the doctest run is limited to rust/kernel/io*.
+host_tests() {
+	"$@" --features ui --lib --tests &&
+		"$@" --doc -- rust/kernel/io
+}
+miri_tests() {
+	"$@" --lib --tests &&
+		"$@" --doc -- rust/kernel/io
+}
+
 status=0
-run_cargo host-test cargo test || status=1
-MIRIFLAGS=-Zmiri-strict-provenance run_cargo miri cargo +nightly miri test || status=1
+run_cargo host-test host_tests cargo test || status=1
+MIRIFLAGS=-Zmiri-strict-provenance run_cargo miri miri_tests cargo +nightly miri test ||
+	status=1
 exit "$status"
