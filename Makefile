@@ -13,7 +13,7 @@
 HARNESS := tests/harness
 export KDIR BOOT_TIMEOUT ACCEL JOBS
 
-.PHONY: all setup kernel modules lint host-test run test clean distclean
+.PHONY: all setup kernel modules lint format host-test run test clean distclean
 
 all: test
 
@@ -28,6 +28,9 @@ modules: kernel
 
 lint: modules
 	@$(HARNESS)/lint.sh
+
+format: setup
+	@$(HARNESS)/format.sh
 
 host-test: setup
 	@$(HARNESS)/host-test.sh
