@@ -55,6 +55,8 @@
 //! assert_eq!(&mb.data, b"\0\0\0\0ping");
 //! ```
 
+#[cfg(CONFIG_RUST)]
+mod coherent;
 mod copy;
 mod either;
 mod mmio;
@@ -80,6 +82,11 @@ pub use crate::register;
 #[cfg(CONFIG_RUST)]
 pub use resource::Resource;
 
+#[cfg(CONFIG_RUST)]
+pub use coherent::{
+    CoherentIoBackend,
+    CoherentView, //
+};
 pub use copy::IoCopyable;
 pub use either::{
     EitherBackend,
