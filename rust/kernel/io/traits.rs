@@ -13,7 +13,10 @@
 //! - A *location* ([`IoLoc`]) names an offset, the width of the access there and the type the
 //!   value is converted to.
 
-use crate::ptr::KnownSize;
+use crate::{
+    prelude::*,
+    ptr::KnownSize, //
+};
 
 use super::{
     region::RegionAlign,
@@ -65,6 +68,24 @@ pub trait IoCapable<T>: IoBackend {
 
     /// Writes `value` to `view`.
     fn io_write<'a>(view: Self::View<'a, T>, value: T);
+
+    /// Reads the `T` at `view`, reporting a failed bus cycle as an error.
+    ///
+    /// Buses that can report failed accesses (PCI configuration space) override this; the
+    /// default never fails.
+    #[inline(always)]
+    fn io_try_read<'a>(view: Self::View<'a, T>) -> Result<T> {
+        Ok(Self::io_read(view))
+    }
+
+    /// Writes `value` to `view`, reporting a failed bus cycle as an error.
+    ///
+    /// See [`io_try_read`](Self::io_try_read).
+    #[inline(always)]
+    fn io_try_write<'a>(view: Self::View<'a, T>, value: T) -> Result {
+        Self::io_write(view, value);
+        Ok(())
+    }
 }
 
 /// Something that yields a view: a view itself, or a reference to an owner of I/O space.

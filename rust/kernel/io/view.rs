@@ -120,8 +120,8 @@ macro_rules! offset_accessors {
 
         #[doc = concat!("Reads the `", stringify!($ty), "` at `offset`, checked at runtime.")]
         ///
-        /// Fails with [`ERANGE`] if the access does not fit in the view, and with [`EINVAL`] if
-        /// `offset` is misaligned.
+        /// Fails with [`ERANGE`] if the access does not fit in the view, with [`EINVAL`] if
+        /// `offset` is misaligned, and with the bus's error if the access itself fails.
         #[inline(always)]
         fn $try_read(self, offset: usize) -> Result<$ty>
         where
@@ -134,8 +134,8 @@ macro_rules! offset_accessors {
         #[doc = concat!("Writes the `", stringify!($ty), "` `value` at `offset`, checked at")]
         /// runtime.
         ///
-        /// Fails with [`ERANGE`] if the access does not fit in the view, and with [`EINVAL`] if
-        /// `offset` is misaligned.
+        /// Fails with [`ERANGE`] if the access does not fit in the view, with [`EINVAL`] if
+        /// `offset` is misaligned, and with the bus's error if the access itself fails.
         #[inline(always)]
         fn $try_write(self, value: $ty, offset: usize) -> Result
         where
@@ -243,6 +243,29 @@ pub trait Io<'a>: IoBase<'a> {
         Self::Target: Sized,
     {
         Self::Backend::io_write(self.as_view(), value)
+    }
+
+    /// Reads the whole location in one access, reporting a failed bus cycle as an error.
+    ///
+    /// Only buses that can report failed accesses (PCI configuration space) ever fail; elsewhere
+    /// this is [`read_val`](Io::read_val).
+    #[inline]
+    fn try_read_val(self) -> Result<Self::Target>
+    where
+        Self::Backend: IoCapable<Self::Target>,
+        Self::Target: Sized,
+    {
+        Self::Backend::io_try_read(self.as_view())
+    }
+
+    /// Writes the whole location in one access, reporting a failed bus cycle as an error.
+    #[inline]
+    fn try_write_val(self, value: Self::Target) -> Result
+    where
+        Self::Backend: IoCapable<Self::Target>,
+        Self::Target: Sized,
+    {
+        Self::Backend::io_try_write(self.as_view(), value)
     }
 
     /// Reads the whole location with a byte copy (`memcpy_fromio()` on MMIO).
@@ -409,8 +432,8 @@ pub trait Io<'a>: IoBase<'a> {
 
     /// Reads the value at `location`, checked at runtime.
     ///
-    /// Fails with [`ERANGE`] if the access does not fit in the view, and with [`EINVAL`] if it
-    /// is misaligned.
+    /// Fails with [`ERANGE`] if the access does not fit in the view, with [`EINVAL`] if it is
+    /// misaligned, and with the bus's error if the access itself fails.
     #[inline(always)]
     fn try_read<T, L>(self, location: L) -> Result<T>
     where
@@ -421,13 +444,13 @@ pub trait Io<'a>: IoBase<'a> {
             self.as_view(),
             location.offset(),
         )?;
-        Ok(Self::Backend::io_read(view).into())
+        Ok(Self::Backend::io_try_read(view)?.into())
     }
 
     /// Writes `value` at `location`, checked at runtime.
     ///
-    /// Fails with [`ERANGE`] if the access does not fit in the view, and with [`EINVAL`] if it
-    /// is misaligned.
+    /// Fails with [`ERANGE`] if the access does not fit in the view, with [`EINVAL`] if it is
+    /// misaligned, and with the bus's error if the access itself fails.
     #[inline(always)]
     fn try_write<T, L>(self, location: L, value: T) -> Result
     where
@@ -438,8 +461,7 @@ pub trait Io<'a>: IoBase<'a> {
             self.as_view(),
             location.offset(),
         )?;
-        Self::Backend::io_write(view, value.into());
-        Ok(())
+        Self::Backend::io_try_write(view, value.into())
     }
 
     /// Writes a register value that carries its own location, checked at runtime.
@@ -469,9 +491,8 @@ pub trait Io<'a>: IoBase<'a> {
             self.as_view(),
             location.offset(),
         )?;
-        let value = f(Self::Backend::io_read(view).into());
-        Self::Backend::io_write(view, value.into());
-        Ok(())
+        let value = f(Self::Backend::io_try_read(view)?.into());
+        Self::Backend::io_try_write(view, value.into())
     }
 
     /// Reads the value at `location`, checked at build time.

@@ -1,0 +1,369 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! PCI I/O: memory BARs and configuration space as typed I/O.
+//!
+//! C header: [`include/linux/pci.h`](srctree/include/linux/pci.h)
+//!
+//! - A [`Bar`] owns a requested and mapped memory BAR. `&Bar` is an I/O handle on
+//!   [`Region<SIZE>`](Region): project it, cast it to a register struct, or access it at offsets.
+//! - A [`ConfigSpace`] view reaches the device's configuration space through configuration cycles
+//!   (`pci_read_config_*()`), in 8-, 16- and 32-bit accesses. Its `try_` accessors report a
+//!   failed cycle as an error instead of returning all ones.
+
+use super::Device;
+use crate::{
+    bindings,
+    device::Bound,
+    devres::DevresLt,
+    error::to_result,
+    io::{
+        IoBackend,
+        IoBase,
+        IoCapable,
+        Mmio,
+        MmioBackend,
+        MmioRaw,
+        Region, //
+    },
+    prelude::*,
+    ptr::KnownSize,
+    types::{
+        CovariantForLt,
+        ForLt,
+        ScopeGuard, //
+    },
+};
+
+/// The size of a device's configuration space.
+#[repr(usize)]
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub enum ConfigSpaceSize {
+    /// The 256 bytes of conventional PCI.
+    Normal = 256,
+    /// The 4096 bytes of PCI-X 2.0 and PCI Express.
+    Extended = 4096,
+}
+
+impl ConfigSpaceSize {
+    /// Returns the size in bytes.
+    #[inline(always)]
+    pub const fn into_raw(self) -> usize {
+        self as usize
+    }
+}
+
+/// Conventional configuration space: at least 256 bytes.
+pub type Normal = Region<256>;
+
+/// Extended configuration space: 4096 bytes.
+pub type Extended = Region<4096>;
+
+/// A view of a `T` in a PCI device's configuration space, valid while the device is bound.
+///
+/// # Invariants
+///
+/// The address of `ptr` is an offset into the configuration space of `pdev`, aligned for `T`,
+/// and the location lies within that configuration space.
+pub struct ConfigSpace<'a, T: ?Sized = Extended> {
+    pdev: &'a Device<Bound>,
+    ptr: *mut T,
+}
+
+impl<T: ?Sized> Clone for ConfigSpace<'_, T> {
+    #[inline]
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T: ?Sized> Copy for ConfigSpace<'_, T> {}
+
+// SAFETY: A view behaves like a `&T` that is only accessed through configuration cycles, which
+// the PCI core serialises; a `&T` can be sent to another thread when `T: Sync`.
+unsafe impl<T: ?Sized + Sync> Send for ConfigSpace<'_, T> {}
+
+// SAFETY: As for `Send`.
+unsafe impl<T: ?Sized + Sync> Sync for ConfigSpace<'_, T> {}
+
+impl<'a, T: ?Sized> ConfigSpace<'a, T> {
+    /// Returns the device whose configuration space this is.
+    #[inline]
+    pub fn device(self) -> &'a Device<Bound> {
+        self.pdev
+    }
+
+    /// Returns the offset of the location in configuration space.
+    #[inline]
+    pub fn offset(self) -> usize {
+        self.ptr.addr()
+    }
+}
+
+impl<'a, T: ?Sized + KnownSize> IoBase<'a> for ConfigSpace<'a, T> {
+    type Backend = ConfigSpaceBackend;
+    type Target = T;
+
+    #[inline]
+    fn as_view(self) -> Self {
+        self
+    }
+}
+
+/// The backend of [`ConfigSpace`] views: PCI configuration cycles.
+pub struct ConfigSpaceBackend;
+
+impl IoBackend for ConfigSpaceBackend {
+    type View<'a, T: ?Sized + KnownSize> = ConfigSpace<'a, T>;
+
+    #[inline(always)]
+    fn as_ptr<'a, T>(view: Self::View<'a, T>) -> *mut T
+    where
+        T: ?Sized + KnownSize,
+    {
+        view.ptr
+    }
+
+    #[inline(always)]
+    unsafe fn project_view<'a, T, U>(whole: Self::View<'a, T>, part: *mut U) -> Self::View<'a, U>
+    where
+        T: ?Sized + KnownSize,
+        U: ?Sized + KnownSize,
+    {
+        // INVARIANT: `part` is an aligned part of the whole's location (safety requirement), so it
+        // lies within the same device's configuration space.
+        ConfigSpace {
+            pdev: whole.pdev,
+            ptr: part,
+        }
+    }
+}
+
+/// Returns the C offset argument of a configuration access at `view`.
+#[inline(always)]
+fn config_offset<T: ?Sized>(view: ConfigSpace<'_, T>) -> c_int {
+    // CAST: Configuration space is at most 4096 bytes (invariant), so the offset fits.
+    view.ptr.addr() as c_int
+}
+
+/// Implements [`IoCapable`] for [`ConfigSpaceBackend`] with the given configuration accessors.
+macro_rules! config_accessors {
+    ($($ty:ty => $read:ident, $write:ident;)*) => {$(
+        impl IoCapable<$ty> for ConfigSpaceBackend {
+            /// Reads the value; a failed cycle reads as all ones, as in C.
+            #[inline]
+            fn io_read(view: ConfigSpace<'_, $ty>) -> $ty {
+                Self::io_try_read(view).unwrap_or(<$ty>::MAX)
+            }
+
+            /// Writes the value; a failed cycle is ignored, as in C.
+            #[inline]
+            fn io_write(view: ConfigSpace<'_, $ty>, value: $ty) {
+                let _ = Self::io_try_write(view, value);
+            }
+
+            #[inline]
+            fn io_try_read(view: ConfigSpace<'_, $ty>) -> Result<$ty> {
+                let mut value: $ty = 0;
+                // SAFETY: `view.pdev` is a valid, bound PCI device, and the offset is within its
+                // configuration space and aligned (invariant).
+                let ret = unsafe {
+                    bindings::$read(view.pdev.as_raw(), config_offset(view), &mut value)
+                };
+                to_pci_result(ret)?;
+                Ok(value)
+            }
+
+            #[inline]
+            fn io_try_write(view: ConfigSpace<'_, $ty>, value: $ty) -> Result {
+                // SAFETY: As for `io_try_read`.
+                let ret = unsafe {
+                    bindings::$write(view.pdev.as_raw(), config_offset(view), value)
+                };
+                to_pci_result(ret)
+            }
+        }
+    )*};
+}
+
+config_accessors! {
+    u8 => pci_read_config_byte, pci_write_config_byte;
+    u16 => pci_read_config_word, pci_write_config_word;
+    u32 => pci_read_config_dword, pci_write_config_dword;
+}
+
+/// Converts the result of a PCI configuration accessor (a `PCIBIOS_*` code or an errno).
+#[inline]
+fn to_pci_result(ret: c_int) -> Result {
+    // SAFETY: `pcibios_err_to_errno()` only maps an integer.
+    to_result(unsafe { bindings::pcibios_err_to_errno(ret) })
+}
+
+impl Device<Bound> {
+    /// Returns the size of the device's configuration space.
+    pub fn cfg_size(&self) -> ConfigSpaceSize {
+        // SAFETY: `self.as_raw()` is a valid `struct pci_dev`.
+        let size = unsafe { (*self.as_raw()).cfg_size };
+        if usize::try_from(size).is_ok_and(|s| s >= ConfigSpaceSize::Extended.into_raw()) {
+            ConfigSpaceSize::Extended
+        } else {
+            ConfigSpaceSize::Normal
+        }
+    }
+
+    /// Returns a view of the device's configuration space.
+    ///
+    /// The view is typed as [`Normal`] (256 bytes known at build time) and has the device's real
+    /// size at runtime, so the extended space of a PCI Express device is reachable with the
+    /// runtime-checked accessors.
+    pub fn config_space(&self) -> ConfigSpace<'_, Normal> {
+        // INVARIANT: Offset 0 is aligned, and the size is that of the device's space.
+        ConfigSpace {
+            pdev: self,
+            ptr: Normal::ptr_from_raw_parts_mut(core::ptr::null_mut(), self.cfg_size().into_raw()),
+        }
+    }
+
+    /// Returns a view of the device's extended configuration space.
+    ///
+    /// Fails with [`EINVAL`] if the device only has the conventional 256 bytes.
+    pub fn config_space_extended(&self) -> Result<ConfigSpace<'_, Extended>> {
+        if self.cfg_size() != ConfigSpaceSize::Extended {
+            return Err(EINVAL);
+        }
+        // INVARIANT: Offset 0 is aligned, and the device has 4096 bytes.
+        Ok(ConfigSpace {
+            pdev: self,
+            ptr: Extended::ptr_from_raw_parts_mut(core::ptr::null_mut(), 4096),
+        })
+    }
+
+    /// Requests and maps memory BAR `bar` as a region of at least `SIZE` bytes.
+    ///
+    /// Fails with [`ENODEV`] if the BAR is not implemented, [`EINVAL`] if it is an I/O port BAR
+    /// or smaller than `SIZE`, the error of `pci_request_region()` ([`EBUSY`]) if it is taken,
+    /// and [`ENOMEM`] if it cannot be mapped. Whatever was acquired is released on failure.
+    pub fn iomap_region_sized<'a, const SIZE: usize>(
+        &'a self,
+        bar: u32,
+        name: &'static CStr,
+    ) -> Result<Bar<'a, SIZE>> {
+        Bar::new(self, bar, name)
+    }
+
+    /// Requests and maps memory BAR `bar`; see
+    /// [`iomap_region_sized`](Self::iomap_region_sized).
+    pub fn iomap_region<'a>(&'a self, bar: u32, name: &'static CStr) -> Result<Bar<'a>> {
+        self.iomap_region_sized::<0>(bar, name)
+    }
+}
+
+/// A requested and mapped memory BAR of a bound PCI device.
+///
+/// `&Bar` is an I/O handle on a [`Region<SIZE>`](Region) of the BAR's size. Dropping the `Bar`
+/// unmaps and releases the BAR; the borrow checker makes sure no view of it survives.
+///
+/// # Invariants
+///
+/// `io` describes the mapping of BAR `num` of `pdev`, which this owner requested and mapped and
+/// which stays mapped until it is dropped.
+pub struct Bar<'a, const SIZE: usize = 0> {
+    pdev: &'a Device<Bound>,
+    io: MmioRaw<Region<SIZE>>,
+    num: c_int,
+}
+
+impl<const SIZE: usize> ForLt for Bar<'static, SIZE> {
+    type Of<'a> = Bar<'a, SIZE>;
+}
+
+// SAFETY: `Bar<'a, SIZE>` only uses `'a` in `&'a Device<Bound>`, which is covariant in `'a`.
+unsafe impl<const SIZE: usize> CovariantForLt for Bar<'static, SIZE> {}
+
+/// A [`Bar`] managed by the device's resources: revoked when the driver unbinds.
+pub type DevresBar<const SIZE: usize = 0> = DevresLt<Bar<'static, SIZE>>;
+
+impl<'a, const SIZE: usize> Bar<'a, SIZE> {
+    pub(super) fn new(pdev: &'a Device<Bound>, bar: u32, name: &'static CStr) -> Result<Self> {
+        let len = usize::try_from(pdev.resource_len(bar)?)?;
+        if len == 0 {
+            return Err(ENODEV);
+        }
+        // SAFETY: `resource_len()` checked that `bar` indexes the device's resources.
+        let flags = unsafe { (*pdev.as_raw()).resource[bar as usize].flags };
+        // CAST: `IORESOURCE_MEM` is a single bit of the `unsigned long` flags.
+        if flags & bindings::IORESOURCE_MEM as c_ulong == 0 {
+            return Err(EINVAL);
+        }
+        // Check what can be checked before acquiring anything.
+        if len < SIZE || len % 4 != 0 {
+            return Err(EINVAL);
+        }
+        let num = c_int::try_from(bar)?;
+        let raw = pdev.as_raw();
+
+        // SAFETY: `raw` is a valid device and `num` a valid BAR index; `name` is a static string.
+        to_result(unsafe { bindings::pci_request_region(raw, num, name.as_char_ptr()) })?;
+        // SAFETY: The region was requested just above, by this function.
+        let requested = ScopeGuard::new(|| unsafe { bindings::pci_release_region(raw, num) });
+
+        // SAFETY: `raw` is a valid device and `num` a requested memory BAR; 0 maps all of it.
+        let addr = unsafe { bindings::pci_iomap(raw, num, 0) };
+        if addr.is_null() {
+            return Err(ENOMEM);
+        }
+        // SAFETY: `addr` is the mapping made just above.
+        let mapped = ScopeGuard::new(|| unsafe { bindings::pci_iounmap(raw, addr) });
+
+        let io = MmioRaw::new_region(addr.addr(), len)?;
+        mapped.dismiss();
+        requested.dismiss();
+        // INVARIANT: The BAR is requested and mapped at `io`, for this owner.
+        Ok(Bar { pdev, io, num })
+    }
+
+    /// Returns the BAR's number.
+    #[inline]
+    pub fn index(&self) -> u32 {
+        // CAST: The number came from a `u32`.
+        self.num as u32
+    }
+
+    /// Hands the BAR to the device's managed resources: it is released at unbind.
+    pub fn into_devres(self) -> Result<DevresBar<SIZE>> {
+        let pdev = self.pdev;
+        // SAFETY: A `Bar` holds a device reference and a mapping, both valid until the device
+        // unbinds, which is when `DevresLt` revokes it.
+        unsafe { DevresLt::new(pdev.as_ref(), self) }
+    }
+}
+
+impl Bar<'_> {
+    /// Returns `true` if `index` can name a BAR, or any other resource, of a PCI device.
+    #[inline]
+    pub(super) fn index_is_valid(index: u32) -> bool {
+        index < bindings::PCI_NUM_RESOURCES
+    }
+}
+
+impl<const SIZE: usize> Drop for Bar<'_, SIZE> {
+    fn drop(&mut self) {
+        let raw = self.pdev.as_raw();
+        // SAFETY: The BAR was mapped at `self.io` and requested by this owner (invariant), and
+        // nothing borrows it any more.
+        unsafe {
+            bindings::pci_iounmap(raw, self.io.as_ptr().cast());
+            bindings::pci_release_region(raw, self.num);
+        }
+    }
+}
+
+impl<'a, const SIZE: usize> IoBase<'a> for &'a Bar<'_, SIZE> {
+    type Backend = MmioBackend;
+    type Target = Region<SIZE>;
+
+    #[inline]
+    fn as_view(self) -> Mmio<'a, Region<SIZE>> {
+        // SAFETY: The BAR stays mapped while `self` is borrowed (invariant).
+        unsafe { Mmio::from_raw(self.io) }
+    }
+}
