@@ -64,7 +64,7 @@ impl<'a, L: IoBackend, R: IoBackend, T: ?Sized + KnownSize> IoBase<'a> for Eithe
 }
 
 /// The backend of [`EitherView`]: dispatches every operation to `L` or `R`.
-pub struct EitherBackend<L, R>(PhantomData<(fn() -> L, fn() -> R)>);
+pub struct EitherBackend<L, R>(PhantomData<fn() -> (L, R)>);
 
 impl<L: IoBackend, R: IoBackend> IoBackend for EitherBackend<L, R> {
     type View<'a, T: ?Sized + KnownSize> = EitherView<'a, L, R, T>;
@@ -106,6 +106,22 @@ impl<T, L: IoCapable<T>, R: IoCapable<T>> IoCapable<T> for EitherBackend<L, R> {
         match view {
             EitherView::Left(v) => L::io_write(v, value),
             EitherView::Right(v) => R::io_write(v, value),
+        }
+    }
+
+    #[inline]
+    fn io_try_read(view: Self::View<'_, T>) -> Result<T> {
+        match view {
+            EitherView::Left(v) => L::io_try_read(v),
+            EitherView::Right(v) => R::io_try_read(v),
+        }
+    }
+
+    #[inline]
+    fn io_try_write(view: Self::View<'_, T>, value: T) -> Result {
+        match view {
+            EitherView::Left(v) => L::io_try_write(v, value),
+            EitherView::Right(v) => R::io_try_write(v, value),
         }
     }
 }
