@@ -59,6 +59,7 @@
 mod coherent;
 mod copy;
 mod either;
+mod locations;
 mod mmio;
 mod project;
 mod region;
@@ -105,7 +106,8 @@ pub use region::{
     Align8,
     MmioRaw,
     Region,
-    RegionAlign, //
+    RegionAlign,
+    RegionShape, //
 };
 pub use sysmem::{
     SysMem,

@@ -199,6 +199,11 @@ impl IoCopyable for CoherentIoBackend {
     }
 
     #[inline]
+    fn fill_io(view: CoherentView<'_, [u8]>, byte: u8) {
+        SysMemBackend::fill_io(view.cpu, byte)
+    }
+
+    #[inline]
     unsafe fn move_io(dst: CoherentView<'_, [u8]>, src: CoherentView<'_, [u8]>) {
         // SAFETY: Forwarded with the caller's guarantee.
         unsafe { SysMemBackend::move_io(dst.cpu, src.cpu) }

@@ -164,6 +164,14 @@ impl<L: IoCopyable, R: IoCopyable> IoCopyable for EitherBackend<L, R> {
     }
 
     #[inline]
+    fn fill_io(view: Self::View<'_, [u8]>, byte: u8) {
+        match view {
+            EitherView::Left(v) => L::fill_io(v, byte),
+            EitherView::Right(v) => R::fill_io(v, byte),
+        }
+    }
+
+    #[inline]
     unsafe fn move_io(dst: Self::View<'_, [u8]>, src: Self::View<'_, [u8]>) {
         match (dst, src) {
             // SAFETY: Same length (safety requirement), and both on the same side.
@@ -330,6 +338,11 @@ impl IoCopyable for IoSysMapBackend {
     #[inline]
     fn copy_write<T: IntoBytes>(view: IoSysMap<'_, T>, value: T) {
         SysMapInner::copy_write(view.into(), value)
+    }
+
+    #[inline]
+    fn fill_io(view: IoSysMap<'_, [u8]>, byte: u8) {
+        SysMapInner::fill_io(view.into(), byte)
     }
 
     #[inline]

@@ -202,6 +202,14 @@ macro_rules! mmio_copies {
                 // bytes; the caller guarantees that `buffer` is readable for as many bytes.
                 unsafe { bindings::memcpy_toio(dst.cast(), buffer.cast(), dst.len()) }
             }
+
+            #[inline]
+            fn fill_io(view: <Self as IoBackend>::View<'_, [u8]>, byte: u8) {
+                let dst = Self::as_ptr(view);
+                // SAFETY: The view's invariant makes `dst` a mapped MMIO location of `dst.len()`
+                // bytes.
+                unsafe { bindings::memset_io(dst.cast(), byte, dst.len()) }
+            }
         }
     )*};
 }

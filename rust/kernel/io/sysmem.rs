@@ -181,6 +181,13 @@ impl IoCopyable for SysMemBackend {
     }
 
     #[inline]
+    fn fill_io(view: SysMem<'_, [u8]>, byte: u8) {
+        let dst = view.ptr;
+        // SAFETY: `dst` is writable for `dst.len()` bytes (invariant).
+        unsafe { bindings::memset(dst.cast(), c_int::from(byte), dst.len()) };
+    }
+
+    #[inline]
     unsafe fn move_io(dst: SysMem<'_, [u8]>, src: SysMem<'_, [u8]>) {
         // SAFETY: Both views are valid for their length, which is the same (safety requirement);
         // `memmove()` handles any overlap.

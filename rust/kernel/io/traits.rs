@@ -18,10 +18,6 @@ use crate::{
     ptr::KnownSize, //
 };
 
-use super::{
-    region::RegionAlign,
-    Region, //
-};
 
 /// A way of accessing memory, and the view type that goes with it.
 ///
@@ -106,9 +102,9 @@ pub trait IoBase<'a>: Copy {
 /// A location to access within a `Base`: its offset, the width of the access there, and the type
 /// `T` that the raw value converts from and into.
 ///
-/// Plain offsets (`usize`) are locations of primitive type within a [`Region`]; the
-/// [`register!`](crate::register!) macro creates typed locations whose `T` is the register and
-/// whose `IoType` is its backing primitive.
+/// Plain offsets (`usize`) are locations of primitive type; the `register!` macro creates typed
+/// locations whose `T` is the register and whose `IoType` is its backing primitive. Where each
+/// kind of location can be used is decided in `io/locations.rs`.
 pub trait IoLoc<Base: ?Sized, T> {
     /// The primitive type of the access performed at [`offset`](IoLoc::offset).
     type IoType: Into<T> + From<T>;
@@ -116,22 +112,6 @@ pub trait IoLoc<Base: ?Sized, T> {
     /// Returns the byte offset of the location within `Base`.
     fn offset(self) -> usize;
 }
-
-/// Makes a plain `usize` offset a location of the listed primitive types within a [`Region`].
-macro_rules! offset_locations {
-    ($($ty:ty)*) => {$(
-        impl<const SIZE: usize, A: RegionAlign> IoLoc<Region<SIZE, A>, $ty> for usize {
-            type IoType = $ty;
-
-            #[inline(always)]
-            fn offset(self) -> usize {
-                self
-            }
-        }
-    )*};
-}
-
-offset_locations!(u8 u16 u32 u64);
 
 /// Returns the view of the same location as plain bytes.
 #[inline(always)]
