@@ -5,16 +5,9 @@
  * macros of the C I/O API that bindgen cannot see.
  */
 
-#include <linux/io.h>
 #include <linux/pci.h>
 
 __rust_helper int rust_helper_pcibios_err_to_errno(int err)
 {
 	return pcibios_err_to_errno(err);
-}
-
-__rust_helper void rust_helper_memset_io(volatile void __iomem *addr, u8 value,
-					 size_t count)
-{
-	memset_io(addr, value, count);
 }

@@ -40,21 +40,32 @@
 use crate::prelude::*;
 
 #[cfg(CONFIG_RUST)]
-use super::register::LocatedRegister;
 use super::{
-    region::{
-        Align4,
-        Align8, //
+    region::Align8,
+    register::{
+        FixedRegister,
+        FixedRegisterLoc,
+        LocatedRegister,
+        RegisterArray,
+        RegisterArrayLoc,
+        RegisterBase,
+        RelativeRegister,
+        RelativeRegisterArray,
+        RelativeRegisterArrayLoc,
+        RelativeRegisterLoc, //
     },
+};
+use super::{
+    region::RegionAlign,
     traits::IoLoc,
     Region, //
 };
 
-/// Makes a plain `usize` offset a location of the listed primitives within an `Align4` region,
-/// the reference base that every other base below borrows its locations from.
+/// Makes a plain `usize` offset a location of the listed primitives within a region of any
+/// alignment.
 macro_rules! offset_locations {
     ($($ty:ty)*) => {$(
-        impl<const SIZE: usize> IoLoc<Region<SIZE, Align4>, $ty> for usize {
+        impl<const SIZE: usize, A: RegionAlign> IoLoc<Region<SIZE, A>, $ty> for usize {
             type IoType = $ty;
 
             #[inline(always)]
@@ -67,8 +78,8 @@ macro_rules! offset_locations {
 
 offset_locations!(u8 u16 u32 u64);
 
-/// Implements [`IoLoc<$base, T>`] for every location `L` that is one in a [`Region`]: the offset
-/// of a location does not depend on the base it is used in.
+/// Implements [`IoLoc<$base, T>`] for every location `L` that is one in an `Align4` [`Region`]
+/// (7.3's only base): a location's offset does not depend on the base it is used in.
 macro_rules! borrowed_locations {
     ($([$($generics:tt)*] $base:ty;)*) => {$(
         impl<$($generics)* T, L: IoLoc<Region, T>> IoLoc<$base, T> for L {
@@ -94,7 +105,45 @@ macro_rules! borrowed_locations {
 }
 
 borrowed_locations! {
-    [const SIZE: usize,] Region<SIZE, Align8>;
     [] [u8];
     [S: FromBytes + IntoBytes,] S;
+}
+
+/// Implements [`IoLoc`] on `Align8` regions for a kind of register location, borrowing the
+/// offset of its `Align4` impl. (Plain offsets already cover every alignment, so the blanket
+/// form used for the other bases would overlap them here.)
+#[cfg(CONFIG_RUST)]
+macro_rules! align8_register_locations {
+    ($([$($generics:tt)*] $loc:ty;)*) => {$(
+        impl<const SIZE: usize, $($generics)*> IoLoc<Region<SIZE, Align8>, T> for $loc {
+            type IoType = <$loc as IoLoc<Region, T>>::IoType;
+
+            #[inline(always)]
+            fn offset(self) -> usize {
+                <$loc as IoLoc<Region, T>>::offset(self)
+            }
+        }
+    )*};
+}
+
+#[cfg(CONFIG_RUST)]
+align8_register_locations! {
+    [T: FixedRegister] ();
+    [T: FixedRegister] T;
+    [T: FixedRegister] FixedRegisterLoc<T>;
+    [T: RelativeRegister, B: RegisterBase<T::BaseFamily> + ?Sized] RelativeRegisterLoc<T, B>;
+    [T: RegisterArray] RegisterArrayLoc<T>;
+    [T: RelativeRegisterArray, B: RegisterBase<T::BaseFamily> + ?Sized]
+        RelativeRegisterArrayLoc<T, B>;
+}
+
+#[cfg(CONFIG_RUST)]
+impl<const SIZE: usize, T: FixedRegister> LocatedRegister<Region<SIZE, Align8>> for T {
+    type Value = T;
+    type Location = FixedRegisterLoc<T>;
+
+    #[inline(always)]
+    fn into_io_op(self) -> (FixedRegisterLoc<T>, T) {
+        (FixedRegisterLoc::new(), self)
+    }
 }

@@ -8,6 +8,7 @@ use core::marker::PhantomData;
 
 use crate::{
     bindings,
+    prelude::*,
     ptr::KnownSize, //
 };
 
@@ -208,7 +209,7 @@ macro_rules! mmio_copies {
                 let dst = Self::as_ptr(view);
                 // SAFETY: The view's invariant makes `dst` a mapped MMIO location of `dst.len()`
                 // bytes.
-                unsafe { bindings::memset_io(dst.cast(), byte, dst.len()) }
+                unsafe { bindings::memset_io(dst.cast(), c_int::from(byte), dst.len()) }
             }
         }
     )*};

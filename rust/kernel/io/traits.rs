@@ -18,7 +18,6 @@ use crate::{
     ptr::KnownSize, //
 };
 
-
 /// A way of accessing memory, and the view type that goes with it.
 ///
 /// A backend is usually a zero-sized marker. It decides which view type carries its locations

@@ -471,7 +471,10 @@ pub trait Io<'a>: IoBase<'a> {
         Self::Backend: IoCopyable,
         Self::Target: FromBytes,
     {
-        Self::Backend::fill_io(bytes_of::<Self::Backend, Self::Target>(self.as_view()), byte)
+        Self::Backend::fill_io(
+            bytes_of::<Self::Backend, Self::Target>(self.as_view()),
+            byte,
+        )
     }
 
     /// Returns a view of the location as plain bytes.
@@ -595,7 +598,11 @@ pub trait Io<'a>: IoBase<'a> {
     /// # Ok::<(), Error>(())
     /// ```
     #[inline]
-    fn try_window<R: RegionShape + ?Sized>(self, offset: usize, len: usize) -> Result<ViewOf<'a, Self, R>>
+    fn try_window<R: RegionShape + ?Sized>(
+        self,
+        offset: usize,
+        len: usize,
+    ) -> Result<ViewOf<'a, Self, R>>
     where
         Self::Target: FromBytes + IntoBytes,
     {
@@ -646,7 +653,9 @@ pub trait Io<'a>: IoBase<'a> {
             "window: not known to be aligned for the region"
         );
         let view = self.as_view();
-        let base = Self::Backend::as_ptr(view).cast::<u8>().wrapping_add(OFFSET);
+        let base = Self::Backend::as_ptr(view)
+            .cast::<u8>()
+            .wrapping_add(OFFSET);
         // SAFETY: Checked above: the window lies within the location and is aligned; a region
         // type's build-time size is a multiple of its alignment unless it is only a lower bound
         // on a larger size, so the window is a valid `R` of `R::MIN_BYTES` bytes.

@@ -69,9 +69,9 @@ pub unsafe fn memcpy_toio(to: *mut c_void, from: *const c_void, count: usize) {
 }
 
 /// `memset_io()`.
-pub unsafe fn memset_io(addr: *mut c_void, value: u8, count: usize) {
+pub unsafe fn memset_io(addr: *mut c_void, value: c_int, count: usize) {
     // SAFETY: Forwarded from the caller.
-    unsafe { memset(addr, c_int::from(value), count) };
+    unsafe { memset(addr, value, count) };
 }
 
 /// `memcpy()`.
