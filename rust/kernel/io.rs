@@ -59,8 +59,10 @@
 mod coherent;
 mod copy;
 mod either;
+pub(crate) mod endian;
 mod locations;
 mod mmio;
+mod port;
 mod project;
 mod region;
 mod sysmem;
@@ -95,11 +97,23 @@ pub use either::{
     IoSysMap,
     IoSysMapBackend, //
 };
+pub use endian::{
+    Be16,
+    Be32,
+    Be64,
+    Le16,
+    Le32,
+    Le64, //
+};
 pub use mmio::{
     Mmio,
     MmioBackend,
     RelaxedMmio,
     RelaxedMmioBackend, //
+};
+pub use port::{
+    PortIo,
+    PortIoBackend, //
 };
 pub use region::{
     Align4,

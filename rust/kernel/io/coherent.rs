@@ -62,6 +62,15 @@ impl<T: ?Sized> Clone for CoherentView<'_, T> {
 
 impl<T: ?Sized> Copy for CoherentView<'_, T> {}
 
+impl<T: ?Sized + KnownSize> core::fmt::Debug for CoherentView<'_, T> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("CoherentView")
+            .field("cpu", &self.cpu)
+            .field("dma_address", &format_args!("{:#x}", self.dma))
+            .finish()
+    }
+}
+
 impl<'a, T: ?Sized> CoherentView<'a, T> {
     /// Returns the DMA address of the location, to be handed to the device.
     #[inline]

@@ -53,6 +53,22 @@ impl<'a, L: IoBackend, R: IoBackend, T: ?Sized + KnownSize> Clone for EitherView
 
 impl<'a, L: IoBackend, R: IoBackend, T: ?Sized + KnownSize> Copy for EitherView<'a, L, R, T> {}
 
+impl<'a, L, R, T> core::fmt::Debug for EitherView<'a, L, R, T>
+where
+    L: IoBackend,
+    R: IoBackend,
+    T: ?Sized + KnownSize,
+    L::View<'a, T>: core::fmt::Debug,
+    R::View<'a, T>: core::fmt::Debug,
+{
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            EitherView::Left(v) => f.debug_tuple("Left").field(v).finish(),
+            EitherView::Right(v) => f.debug_tuple("Right").field(v).finish(),
+        }
+    }
+}
+
 impl<'a, L: IoBackend, R: IoBackend, T: ?Sized + KnownSize> IoBase<'a> for EitherView<'a, L, R, T> {
     type Backend = EitherBackend<L, R>;
     type Target = T;
@@ -222,6 +238,15 @@ impl<T: ?Sized> Clone for IoSysMap<'_, T> {
 }
 
 impl<T: ?Sized> Copy for IoSysMap<'_, T> {}
+
+impl<T: ?Sized + KnownSize> core::fmt::Debug for IoSysMap<'_, T> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            IoSysMap::Io(v) => f.debug_tuple("IoSysMap::Io").field(v).finish(),
+            IoSysMap::Sys(v) => f.debug_tuple("IoSysMap::Sys").field(v).finish(),
+        }
+    }
+}
 
 impl<'a, T: ?Sized> From<Mmio<'a, T>> for IoSysMap<'a, T> {
     #[inline]

@@ -39,6 +39,19 @@
 
 use crate::prelude::*;
 
+use super::{
+    endian::{
+        Be16,
+        Be32,
+        Be64,
+        Le16,
+        Le32,
+        Le64, //
+    },
+    region::RegionAlign,
+    traits::IoLoc,
+    Region, //
+};
 #[cfg(CONFIG_RUST)]
 use super::{
     region::Align8,
@@ -54,11 +67,6 @@ use super::{
         RelativeRegisterArrayLoc,
         RelativeRegisterLoc, //
     },
-};
-use super::{
-    region::RegionAlign,
-    traits::IoLoc,
-    Region, //
 };
 
 /// Makes a plain `usize` offset a location of the listed primitives within a region of any
@@ -76,7 +84,7 @@ macro_rules! offset_locations {
     )*};
 }
 
-offset_locations!(u8 u16 u32 u64);
+offset_locations!(u8 u16 u32 u64 Le16 Le32 Le64 Be16 Be32 Be64);
 
 /// Implements [`IoLoc<$base, T>`] for every location `L` that is one in an `Align4` [`Region`]
 /// (7.3's only base): a location's offset does not depend on the base it is used in.

@@ -14,6 +14,7 @@ use crate::{
 
 use super::{
     copy::IoCopyable,
+    endian::byte_order_accessors,
     region::MmioRaw,
     traits::{
         IoBackend,
@@ -96,6 +97,12 @@ impl<T: ?Sized> Clone for RelaxedMmio<'_, T> {
 
 impl<T: ?Sized> Copy for RelaxedMmio<'_, T> {}
 
+impl<T: ?Sized + KnownSize> core::fmt::Debug for RelaxedMmio<'_, T> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        super::view::fmt_location(f, "RelaxedMmio", self.0.ptr)
+    }
+}
+
 impl<'a, T: ?Sized> RelaxedMmio<'a, T> {
     /// Returns a view of the same location whose accesses are ordered again.
     #[inline]
@@ -168,7 +175,16 @@ mmio_accessors!(RelaxedMmioBackend {
     u32 => readl_relaxed, writel_relaxed;
 });
 
+byte_order_accessors!(MmioBackend, little: u16 => Le16 Be16; u32 => Le32 Be32;);
+byte_order_accessors!(RelaxedMmioBackend, little: u16 => Le16 Be16; u32 => Le32 Be32;);
+
 // 64-bit MMIO accessors only exist on 64-bit kernels.
+#[cfg(CONFIG_64BIT)]
+byte_order_accessors!(MmioBackend, little: u64 => Le64 Be64;);
+
+#[cfg(CONFIG_64BIT)]
+byte_order_accessors!(RelaxedMmioBackend, little: u64 => Le64 Be64;);
+
 #[cfg(CONFIG_64BIT)]
 mmio_accessors!(MmioBackend {
     u64 => readq, writeq;

@@ -16,6 +16,7 @@ use crate::{
 
 use super::{
     copy::IoCopyable,
+    endian::byte_order_accessors,
     region::RegionAlign,
     traits::IoCapable,
     view::pointer_view,
@@ -148,6 +149,11 @@ volatile_accessors!(u8 u16 u32);
 // Follow the MMIO backends: 64-bit accesses are single accesses only on 64-bit kernels.
 #[cfg(CONFIG_64BIT)]
 volatile_accessors!(u64);
+
+byte_order_accessors!(SysMemBackend, native: u16 => Le16 Be16; u32 => Le32 Be32;);
+
+#[cfg(CONFIG_64BIT)]
+byte_order_accessors!(SysMemBackend, native: u64 => Le64 Be64;);
 
 impl IoCopyable for SysMemBackend {
     #[inline]

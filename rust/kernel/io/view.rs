@@ -932,6 +932,12 @@ macro_rules! pointer_view {
 
         impl<T: ?Sized> Copy for $view<'_, T> {}
 
+        impl<T: ?Sized + $crate::ptr::KnownSize> ::core::fmt::Debug for $view<'_, T> {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                $crate::io::view::fmt_location(f, stringify!($view), self.ptr)
+            }
+        }
+
         // SAFETY: A view behaves like a `&T` that is only accessed through its backend, and a
         // `&T` can be sent to another thread when `T: Sync`.
         unsafe impl<T: ?Sized + Sync> Send for $view<'_, T> {}
@@ -984,3 +990,18 @@ macro_rules! pointer_view {
 }
 
 pub(crate) use pointer_view;
+
+/// Formats a view as its type name and address range, never its contents (reading them would
+/// be an access, with side effects on a device).
+pub(crate) fn fmt_location<T: ?Sized + KnownSize>(
+    f: &mut core::fmt::Formatter<'_>,
+    name: &str,
+    ptr: *mut T,
+) -> core::fmt::Result {
+    let start = ptr.addr();
+    write!(
+        f,
+        "{name}({start:#x}..{:#x})",
+        start.wrapping_add(T::size(ptr))
+    )
+}

@@ -10,6 +10,8 @@
 //!   (`pci_read_config_*()`), in 8-, 16- and 32-bit accesses. Its `try_` accessors report a
 //!   failed cycle as an error instead of returning all ones.
 
+use core::marker::PhantomData;
+
 use super::Device;
 use crate::{
     bindings,
@@ -17,12 +19,16 @@ use crate::{
     devres::DevresLt,
     error::to_result,
     io::{
+        endian::byte_order_accessors,
         IoBackend,
         IoBase,
         IoCapable,
+        IoCopyable,
         Mmio,
         MmioBackend,
         MmioRaw,
+        PortIo,
+        PortIoBackend,
         Region, //
     },
     prelude::*,
@@ -77,6 +83,17 @@ impl<T: ?Sized> Clone for ConfigSpace<'_, T> {
 }
 
 impl<T: ?Sized> Copy for ConfigSpace<'_, T> {}
+
+impl<T: ?Sized + KnownSize> core::fmt::Debug for ConfigSpace<'_, T> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let start = self.ptr.addr();
+        write!(
+            f,
+            "ConfigSpace({start:#x}..{:#x})",
+            start + T::size(self.ptr)
+        )
+    }
+}
 
 // SAFETY: A view behaves like a `&T` that is only accessed through configuration cycles, which
 // the PCI core serialises; a `&T` can be sent to another thread when `T: Sync`.
@@ -191,6 +208,84 @@ config_accessors! {
     u32 => pci_read_config_dword, pci_write_config_dword;
 }
 
+// Configuration space is little-endian; the accessors return values in the CPU's order.
+byte_order_accessors!(ConfigSpaceBackend, little: u16 => Le16 Be16; u32 => Le32 Be32;);
+
+/// Calls `f(index, width)` for each configuration access that covers the `len` bytes at
+/// configuration-space offset `start`: the widest aligned access that fits, in ascending order.
+fn config_chunks(start: usize, len: usize, mut f: impl FnMut(usize, usize)) {
+    let mut done = 0;
+    while done < len {
+        let (at, left) = (start + done, len - done);
+        let width = if at % 4 == 0 && left >= 4 {
+            4
+        } else if at % 2 == 0 && left >= 2 {
+            2
+        } else {
+            1
+        };
+        f(done, width);
+        done += width;
+    }
+}
+
+impl<'a> ConfigSpace<'a, [u8]> {
+    /// Returns the view of the `U` at byte `index` of this range.
+    ///
+    /// # Safety
+    ///
+    /// The `U` at `index` must lie within the range and be aligned.
+    #[inline(always)]
+    unsafe fn part<U>(self, index: usize) -> ConfigSpace<'a, U> {
+        // INVARIANT: Guaranteed by the caller.
+        ConfigSpace {
+            pdev: self.pdev,
+            ptr: self.ptr.cast::<u8>().wrapping_add(index).cast(),
+        }
+    }
+}
+
+impl IoCopyable for ConfigSpaceBackend {
+    /// Reads the range with the widest aligned configuration cycles that fit. A failed cycle
+    /// reads as all ones, as with [`io_read`](IoCapable::io_read).
+    unsafe fn copy_from_io(view: ConfigSpace<'_, [u8]>, buffer: *mut u8) {
+        config_chunks(view.offset(), view.ptr.len(), |i, width| {
+            // SAFETY: `config_chunks` only yields aligned accesses within the range.
+            let bytes = unsafe {
+                match width {
+                    4 => Self::io_read(view.part::<u32>(i)).to_le_bytes(),
+                    2 => u32::from(Self::io_read(view.part::<u16>(i))).to_le_bytes(),
+                    _ => u32::from(Self::io_read(view.part::<u8>(i))).to_le_bytes(),
+                }
+            };
+            // SAFETY: `i + width` is within the range, for which the caller guarantees that
+            // `buffer` is writable, and `bytes` is a local.
+            unsafe { core::ptr::copy_nonoverlapping(bytes.as_ptr(), buffer.add(i), width) };
+        });
+    }
+
+    /// Writes the range with the widest aligned configuration cycles that fit. A failed cycle
+    /// is ignored, as with [`io_write`](IoCapable::io_write).
+    unsafe fn copy_to_io(view: ConfigSpace<'_, [u8]>, buffer: *const u8) {
+        config_chunks(view.offset(), view.ptr.len(), |i, width| {
+            let mut bytes = [0u8; 4];
+            // SAFETY: `i + width` is within the range, for which the caller guarantees that
+            // `buffer` is readable, and `bytes` is a local.
+            unsafe { core::ptr::copy_nonoverlapping(buffer.add(i), bytes.as_mut_ptr(), width) };
+            let value = u32::from_le_bytes(bytes);
+            // SAFETY: `config_chunks` only yields aligned accesses within the range.
+            // CAST: The narrow accesses take the low bytes that were copied into `value`.
+            unsafe {
+                match width {
+                    4 => Self::io_write(view.part::<u32>(i), value),
+                    2 => Self::io_write(view.part::<u16>(i), value as u16),
+                    _ => Self::io_write(view.part::<u8>(i), value as u8),
+                }
+            }
+        });
+    }
+}
+
 /// Converts the result of a PCI configuration accessor (a `PCIBIOS_*` code or an errno).
 #[inline]
 fn to_pci_result(ret: c_int) -> Result {
@@ -240,8 +335,9 @@ impl Device<Bound> {
     /// Requests and maps memory BAR `bar` as a region of at least `SIZE` bytes.
     ///
     /// Fails with [`ENODEV`] if the BAR is not implemented, [`EINVAL`] if it is an I/O port BAR
-    /// or smaller than `SIZE`, the error of `pci_request_region()` ([`EBUSY`]) if it is taken,
-    /// and [`ENOMEM`] if it cannot be mapped. Whatever was acquired is released on failure.
+    /// (see [`iomap_port_region_sized`](Self::iomap_port_region_sized)) or smaller than `SIZE`,
+    /// the error of `pci_request_region()` ([`EBUSY`]) if it is taken, and [`ENOMEM`] if it
+    /// cannot be mapped. Whatever was acquired is released on failure.
     pub fn iomap_region_sized<'a, const SIZE: usize>(
         &'a self,
         bar: u32,
@@ -255,34 +351,86 @@ impl Device<Bound> {
     pub fn iomap_region<'a>(&'a self, bar: u32, name: &'static CStr) -> Result<Bar<'a>> {
         self.iomap_region_sized::<0>(bar, name)
     }
+
+    /// Requests and maps I/O port BAR `bar` as a region of at least `SIZE` ports.
+    ///
+    /// Fails as [`iomap_region_sized`](Self::iomap_region_sized) does, with [`EINVAL`] if the
+    /// BAR is a memory BAR.
+    pub fn iomap_port_region_sized<'a, const SIZE: usize>(
+        &'a self,
+        bar: u32,
+        name: &'static CStr,
+    ) -> Result<PortBar<'a, SIZE>> {
+        Bar::new(self, bar, name)
+    }
+
+    /// Requests and maps I/O port BAR `bar`; see
+    /// [`iomap_port_region_sized`](Self::iomap_port_region_sized).
+    pub fn iomap_port_region<'a>(&'a self, bar: u32, name: &'static CStr) -> Result<PortBar<'a>> {
+        self.iomap_port_region_sized::<0>(bar, name)
+    }
 }
 
-/// A requested and mapped memory BAR of a bound PCI device.
+mod sealed {
+    pub trait Sealed {}
+}
+
+/// The address space that a BAR decodes: [`Memory`] or [`Ports`].
 ///
-/// `&Bar` is an I/O handle on a [`Region<SIZE>`](Region) of the BAR's size. Dropping the `Bar`
+/// This trait is sealed.
+pub trait BarSpace: sealed::Sealed + Send + Sync + 'static {
+    /// The resource flag (`IORESOURCE_MEM` or `IORESOURCE_IO`) of BARs in this space.
+    const RESOURCE_FLAG: u32;
+}
+
+/// Memory space: the BAR is accessed with MMIO ([`Mmio`] views).
+pub struct Memory;
+
+/// I/O port space: the BAR is accessed with port I/O ([`PortIo`] views).
+pub struct Ports;
+
+impl sealed::Sealed for Memory {}
+impl sealed::Sealed for Ports {}
+
+impl BarSpace for Memory {
+    const RESOURCE_FLAG: u32 = bindings::IORESOURCE_MEM;
+}
+
+impl BarSpace for Ports {
+    const RESOURCE_FLAG: u32 = bindings::IORESOURCE_IO;
+}
+
+/// A requested and mapped BAR of a bound PCI device, in memory space unless `S` says otherwise.
+///
+/// `&Bar` is an I/O handle on a [`Region<SIZE>`](Region) of the BAR's size: an [`Mmio`] view
+/// for a memory BAR, a [`PortIo`] view for an I/O port BAR ([`PortBar`]). Dropping the `Bar`
 /// unmaps and releases the BAR; the borrow checker makes sure no view of it survives.
 ///
 /// # Invariants
 ///
-/// `io` describes the mapping of BAR `num` of `pdev`, which this owner requested and mapped and
-/// which stays mapped until it is dropped.
-pub struct Bar<'a, const SIZE: usize = 0> {
+/// `io` describes the mapping (an iomap cookie for port BARs) of BAR `num` of `pdev`, which is in
+/// space `S` and which this owner requested and mapped; it stays mapped until it is dropped.
+pub struct Bar<'a, const SIZE: usize = 0, S: BarSpace = Memory> {
     pdev: &'a Device<Bound>,
     io: MmioRaw<Region<SIZE>>,
     num: c_int,
+    _space: PhantomData<S>,
 }
 
-impl<const SIZE: usize> ForLt for Bar<'static, SIZE> {
-    type Of<'a> = Bar<'a, SIZE>;
+/// A requested and mapped I/O port BAR.
+pub type PortBar<'a, const SIZE: usize = 0> = Bar<'a, SIZE, Ports>;
+
+impl<const SIZE: usize, S: BarSpace> ForLt for Bar<'static, SIZE, S> {
+    type Of<'a> = Bar<'a, SIZE, S>;
 }
 
-// SAFETY: `Bar<'a, SIZE>` only uses `'a` in `&'a Device<Bound>`, which is covariant in `'a`.
-unsafe impl<const SIZE: usize> CovariantForLt for Bar<'static, SIZE> {}
+// SAFETY: `Bar<'a, SIZE, S>` only uses `'a` in `&'a Device<Bound>`, which is covariant in `'a`.
+unsafe impl<const SIZE: usize, S: BarSpace> CovariantForLt for Bar<'static, SIZE, S> {}
 
 /// A [`Bar`] managed by the device's resources: revoked when the driver unbinds.
 pub type DevresBar<const SIZE: usize = 0> = DevresLt<Bar<'static, SIZE>>;
 
-impl<'a, const SIZE: usize> Bar<'a, SIZE> {
+impl<'a, const SIZE: usize, S: BarSpace> Bar<'a, SIZE, S> {
     pub(super) fn new(pdev: &'a Device<Bound>, bar: u32, name: &'static CStr) -> Result<Self> {
         let len = usize::try_from(pdev.resource_len(bar)?)?;
         if len == 0 {
@@ -290,8 +438,8 @@ impl<'a, const SIZE: usize> Bar<'a, SIZE> {
         }
         // SAFETY: `resource_len()` checked that `bar` indexes the device's resources.
         let flags = unsafe { (*pdev.as_raw()).resource[bar as usize].flags };
-        // CAST: `IORESOURCE_MEM` is a single bit of the `unsigned long` flags.
-        if flags & bindings::IORESOURCE_MEM as c_ulong == 0 {
+        // CAST: Resource flags are single bits of the `unsigned long` flags.
+        if flags & S::RESOURCE_FLAG as c_ulong == 0 {
             return Err(EINVAL);
         }
         // Check what can be checked before acquiring anything.
@@ -306,7 +454,7 @@ impl<'a, const SIZE: usize> Bar<'a, SIZE> {
         // SAFETY: The region was requested just above, by this function.
         let requested = ScopeGuard::new(|| unsafe { bindings::pci_release_region(raw, num) });
 
-        // SAFETY: `raw` is a valid device and `num` a requested memory BAR; 0 maps all of it.
+        // SAFETY: `raw` is a valid device and `num` a requested BAR; 0 maps all of it.
         let addr = unsafe { bindings::pci_iomap(raw, num, 0) };
         if addr.is_null() {
             return Err(ENOMEM);
@@ -317,8 +465,13 @@ impl<'a, const SIZE: usize> Bar<'a, SIZE> {
         let io = MmioRaw::new_region(addr.addr(), len)?;
         mapped.dismiss();
         requested.dismiss();
-        // INVARIANT: The BAR is requested and mapped at `io`, for this owner.
-        Ok(Bar { pdev, io, num })
+        // INVARIANT: The BAR is in space `S`, requested and mapped at `io`, for this owner.
+        Ok(Bar {
+            pdev,
+            io,
+            num,
+            _space: PhantomData,
+        })
     }
 
     /// Returns the BAR's number.
@@ -329,7 +482,7 @@ impl<'a, const SIZE: usize> Bar<'a, SIZE> {
     }
 
     /// Hands the BAR to the device's managed resources: it is released at unbind.
-    pub fn into_devres(self) -> Result<DevresBar<SIZE>> {
+    pub fn into_devres(self) -> Result<DevresLt<Bar<'static, SIZE, S>>> {
         let pdev = self.pdev;
         // SAFETY: A `Bar` holds a device reference and a mapping, both valid until the device
         // unbinds, which is when `DevresLt` revokes it.
@@ -345,7 +498,7 @@ impl Bar<'_> {
     }
 }
 
-impl<const SIZE: usize> Drop for Bar<'_, SIZE> {
+impl<const SIZE: usize, S: BarSpace> Drop for Bar<'_, SIZE, S> {
     fn drop(&mut self) {
         let raw = self.pdev.as_raw();
         // SAFETY: The BAR was mapped at `self.io` and requested by this owner (invariant), and
@@ -357,13 +510,25 @@ impl<const SIZE: usize> Drop for Bar<'_, SIZE> {
     }
 }
 
-impl<'a, const SIZE: usize> IoBase<'a> for &'a Bar<'_, SIZE> {
+impl<'a, const SIZE: usize> IoBase<'a> for &'a Bar<'_, SIZE, Memory> {
     type Backend = MmioBackend;
     type Target = Region<SIZE>;
 
     #[inline]
     fn as_view(self) -> Mmio<'a, Region<SIZE>> {
-        // SAFETY: The BAR stays mapped while `self` is borrowed (invariant).
+        // SAFETY: The memory BAR stays mapped while `self` is borrowed (invariant).
         unsafe { Mmio::from_raw(self.io) }
+    }
+}
+
+impl<'a, const SIZE: usize> IoBase<'a> for &'a Bar<'_, SIZE, Ports> {
+    type Backend = PortIoBackend;
+    type Target = Region<SIZE>;
+
+    #[inline]
+    fn as_view(self) -> PortIo<'a, Region<SIZE>> {
+        // SAFETY: The port BAR stays mapped at this iomap cookie while `self` is borrowed
+        // (invariant).
+        unsafe { PortIo::from_raw(self.io) }
     }
 }

@@ -32,6 +32,9 @@ macro_rules! accessors {
 }
 
 accessors! {
+    u8: port_read8 port_write8;
+    u16: port_read16 port_write16;
+    u32: port_read32 port_write32;
     u8: readb writeb;
     u16: readw writew;
     u32: readl writel;
