@@ -6,16 +6,13 @@
 
 mod common;
 
-use core::cell::RefCell;
-use core::marker::PhantomData;
-
+use common::log::{self, logged};
 use common::{mmio_of, sys_region, Aligned};
 use kernel::io::{
-    io_project, io_read, io_write, Align8, Be16, Be32, Be64, Io, IoBackend, IoBase, IoCapable,
-    IoSysMap, Le16, Le32, Le64, MmioRaw, PortIo, Region, SysMem,
+    io_project, io_read, io_write, Align8, Be16, Be32, Be64, Io, IoSysMap, Le16, Le32, Le64,
+    MmioRaw, PortIo, Region, SysMem,
 };
 use kernel::prelude::*;
-use kernel::ptr::KnownSize;
 
 #[test]
 fn align8_regions_come_from_runtime_checks() {
@@ -196,64 +193,12 @@ fn byte_order_types_at_offsets_and_in_their_own_right() {
     assert_eq!(format!("{:?}", Be16::new(0x1234)), "Be16(0x1234)");
 }
 
-thread_local! {
-    static LOG: RefCell<Vec<(&'static str, usize, u32)>> = const { RefCell::new(Vec::new()) };
-}
-
-/// A view of a backend with 32-bit accesses only, which logs each access with its value.
-struct Logged<'a, T: ?Sized>(*mut T, PhantomData<&'a ()>);
-
-impl<T: ?Sized> Clone for Logged<'_, T> {
-    fn clone(&self) -> Self {
-        *self
-    }
-}
-
-impl<T: ?Sized> Copy for Logged<'_, T> {}
-
-impl<'a, T: ?Sized + KnownSize> IoBase<'a> for Logged<'a, T> {
-    type Backend = Bus32;
-    type Target = T;
-
-    fn as_view(self) -> Self {
-        self
-    }
-}
-
-struct Bus32;
-
-impl IoBackend for Bus32 {
-    type View<'a, T: ?Sized + KnownSize> = Logged<'a, T>;
-
-    fn as_ptr<'a, T: ?Sized + KnownSize>(view: Self::View<'a, T>) -> *mut T {
-        view.0
-    }
-
-    unsafe fn project_view<'a, T: ?Sized + KnownSize, U: ?Sized + KnownSize>(
-        _view: Self::View<'a, T>,
-        ptr: *mut U,
-    ) -> Self::View<'a, U> {
-        Logged(ptr, PhantomData)
-    }
-}
-
-impl IoCapable<u32> for Bus32 {
-    fn io_read(view: Logged<'_, u32>) -> u32 {
-        // SAFETY: Test views are made from unique borrows of live memory.
-        let value = unsafe { view.0.read_volatile() };
-        LOG.with(|l| l.borrow_mut().push(("read", view.0.addr(), value)));
-        value
-    }
-
-    fn io_write(view: Logged<'_, u32>, value: u32) {
-        LOG.with(|l| l.borrow_mut().push(("write", view.0.addr(), value)));
-        // SAFETY: As above.
-        unsafe { view.0.write_volatile(value) }
-    }
-}
-
+/// The log as (operation, address, value).
 fn take_log() -> Vec<(&'static str, usize, u32)> {
-    LOG.with(|l| l.take())
+    log::take_log()
+        .into_iter()
+        .map(|a| (a.op, a.addr, u32::try_from(a.value).unwrap()))
+        .collect()
 }
 
 #[test]
@@ -261,7 +206,7 @@ fn split_64_bit_accesses_use_two_32_bit_accesses_in_the_stated_order() {
     let mut reg = 0u64;
     let lo = core::ptr::from_mut(&mut reg).addr();
     let hi = lo + 4;
-    let io = Logged(&raw mut reg, PhantomData);
+    let io = logged(&mut reg);
     take_log();
     io.write_lo_hi(0x1111_2222_3333_4444);
     io.write_hi_lo(0x5555_6666_7777_8888);
@@ -288,7 +233,7 @@ fn split_64_bit_accesses_use_two_32_bit_accesses_in_the_stated_order() {
 fn fifo_accessors_repeat_one_location() {
     let mut reg = 9u32;
     let at = core::ptr::from_mut(&mut reg).addr();
-    let io = Logged(&raw mut reg, PhantomData);
+    let io = logged(&mut reg);
     take_log();
     io.write_fifo(&[1, 2, 3]);
     let mut out = [0u32; 2];
