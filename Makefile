@@ -14,6 +14,7 @@ HARNESS := tests/harness
 export KDIR BOOT_TIMEOUT ACCEL JOBS
 
 .PHONY: all setup kernel modules lint format host-test run test clean distclean
+.PHONY: codegen
 
 all: test
 
@@ -40,6 +41,10 @@ run: modules
 
 test: setup
 	@$(HARNESS)/test.sh
+
+# The code generation check of tests/bench alone (a stage of `make test`).
+codegen: kernel
+	@$(HARNESS)/codegen.sh
 
 # Build outputs go; the downloaded and unpacked kernel source stays.
 clean:
