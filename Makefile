@@ -14,7 +14,7 @@ HARNESS := tests/harness
 export KDIR BOOT_TIMEOUT ACCEL JOBS
 
 .PHONY: all setup kernel modules lint format host-test run test clean distclean
-.PHONY: codegen
+.PHONY: codegen bench clean-bench
 
 all: test
 
@@ -45,6 +45,14 @@ test: setup
 # The code generation check of tests/bench alone (a stage of `make test`).
 codegen: kernel
 	@$(HARNESS)/codegen.sh
+
+# Benchmarks against upstream 7.3 and C (not part of `make test`): builds a
+# second, pristine kernel in build/obj-upstream; report in build/bench/.
+bench: modules
+	@$(HARNESS)/bench.sh
+
+clean-bench:
+	rm -rf build/bench build/obj-upstream build/stamps/upstream-config
 
 # Build outputs go; the downloaded and unpacked kernel source stays.
 clean:
