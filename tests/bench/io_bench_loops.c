@@ -12,10 +12,7 @@
 #include <linux/io.h>
 #include <linux/types.h>
 
-u32 io_bench_c_read32(const void __iomem *addr, u32 count);
-void io_bench_c_write32(void __iomem *addr, u32 count);
-void io_bench_c_copy_from(void *dst, const void __iomem *src, size_t len, u32 count);
-void io_bench_c_copy_to(void __iomem *dst, const void *src, size_t len, u32 count);
+#include "io_bench.h"
 
 u32 io_bench_c_read32(const void __iomem *addr, u32 count)
 {

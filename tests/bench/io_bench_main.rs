@@ -13,9 +13,9 @@
 //!   (ours) and in a C loop that calls `memcpy_toio()`/`memcpy_fromio()` directly.
 //!
 //! Every variant runs [`ROUNDS`] times, interleaved with the others (in alternating order), and
-//! the fastest round is kept, which filters out the noise of other work on the host. The results are printed as
-//! `io_bench: metric=...` lines for `tests/harness/bench.sh`. The case fails only if the device
-//! is missing or a copy moves the wrong bytes; a timing never fails it.
+//! the fastest round is kept, which filters out the noise of other work on the host. The results
+//! are printed as `io_bench: metric=...` lines for `tests/harness/bench.sh`. The case fails only
+//! if the device is missing or a copy moves the wrong bytes; a timing never fails it.
 //!
 //! Loaded only by `make bench`: the module is not part of the `make test` boot.
 
@@ -56,7 +56,8 @@ const COPIES: u32 = 64;
 /// Timed rounds per variant; the fastest one is reported.
 const ROUNDS: usize = 15;
 
-// The C half of the module: `io_bench_loops.c`, linked into the same `.ko`.
+// The C half of the module, `io_bench_loops.c`, linked into the same `.ko`. These declarations
+// must match the prototypes in `io_bench.h`.
 extern "C" {
     fn io_bench_c_read32(addr: *const c_void, count: u32) -> u32;
     fn io_bench_c_write32(addr: *mut c_void, count: u32);
@@ -236,6 +237,7 @@ fn measure(pdev: &pci::Device<Core<'_>>, bar: &pci::Bar<'_, WINDOW>) -> Result {
 
     // Picoseconds per access, and MB/s (bytes per microsecond) per copy direction.
     let ps = |ns: u64| ns * 1000 / u64::from(ACCESSES);
+    // CAST: `WINDOW` is 64 KiB.
     let mbps = |ns: u64| (WINDOW as u64) * u64::from(COPIES) * 1000 / ns;
     for (name, best) in [("read32", &reads), ("write32", &writes)] {
         dev_info!(

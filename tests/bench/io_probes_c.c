@@ -12,6 +12,8 @@
 #include <linux/module.h>
 #include <linux/pci.h>
 
+#include "io_bench.h"
+
 /* The layout of io_probes.rs's Regs. */
 struct probe_regs {
 	u32 ctrl;
@@ -32,21 +34,6 @@ struct probe_coherent {
 	dma_addr_t dma_handle;
 	size_t size;
 };
-
-u32 probe_c_mmio_read(struct probe_regs __iomem *regs);
-u32 probe_c_mmio_read0(struct probe_regs __iomem *regs);
-void probe_c_mmio_write(struct probe_regs __iomem *regs, u32 value);
-u32 probe_c_relaxed_read(struct probe_regs __iomem *regs);
-void probe_c_relaxed_write(struct probe_regs __iomem *regs, u32 value);
-void probe_c_ordered_fence(struct probe_regs __iomem *regs, u32 *flag);
-void probe_c_relaxed_fence(struct probe_regs __iomem *regs, u32 *flag);
-u32 probe_c_bar_read(const struct probe_bar *bar);
-int probe_c_try_read32(void __iomem *base, size_t size, size_t offset, u32 *value);
-u32 probe_c_sysmem_read(struct probe_regs *mem);
-void probe_c_sysmem_write(struct probe_regs *mem, u32 value);
-u32 probe_c_coherent_read(const struct probe_coherent *ring);
-void probe_c_coherent_write(const struct probe_coherent *ring, u32 value);
-u32 probe_c_config_read(struct pci_dev *pdev);
 
 noinline u32 probe_c_mmio_read(struct probe_regs __iomem *regs)
 {

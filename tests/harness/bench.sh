@@ -162,15 +162,18 @@ python3 "$HARNESS/bench.py" throughput --log "$BOOT_LOG" --out "$BENCH_OUT/throu
 python3 "$HARNESS/bench.py" targets --probes "$BENCH_OUT/probes" --sizes "$BENCH_OUT/sizes" \
 	--throughput "$BENCH_OUT/throughput" --out "$BENCH_OUT/targets" >/dev/null
 delta=$(config_delta)
+version=$(cat "$STAMPS/kernel-version" 2>/dev/null || echo "KDIR $(pristine_tree)")
+accel=$(cat "$BENCH_OUT/initramfs/accel" 2>/dev/null || echo none)
 python3 "$HARNESS/bench.py" report --out "$BENCH_OUT/report" \
 	--title "kernel::io benchmark report" \
-	--note "date: $(date -u '+%Y-%m-%d %H:%M UTC'); project $(git -C "$TOP" describe --always --dirty)" \
-	--note "kernel: $(cat "$STAMPS/kernel-version" 2>/dev/null || echo "KDIR $(pristine_tree)"), x86_64; upstream = the same pristine tree with our .config ($delta differing CONFIG_ lines)" \
-	--note "host: $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg); guest accel: $(cat "$BENCH_OUT/initramfs/accel" 2>/dev/null || echo none)" \
-	--note "reproduce: make bench (its steps after make modules took $((SECONDS - start_all)) s here)" \
+	--note "date: $(date -u "+%F %R UTC"); project $(git -C "$TOP" describe --always --dirty)" \
+	--note "kernel: $version, x86_64; upstream: the pristine tree with our .config" \
+	--note "configurations differ in $delta CONFIG_ lines" \
+	--note "host: $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg); guest accel: $accel" \
+	--note "reproduce: make bench (its steps after make modules took $((SECONDS - start_all)) s)" \
 	"Targets of issue 7=$BENCH_OUT/targets" \
-	"Generated code per probe: instructions / calls (listings in probes-listings.txt)=$BENCH_OUT/probes" \
-	"Code size of module objects (I/O fns: functions of kernel::io, pci::io, Bar, Coherent)=$BENCH_OUT/sizes" \
+	"Code per probe: instructions / calls (listings: probes-listings.txt)=$BENCH_OUT/probes" \
+	"Code size of module objects (I/O fns: kernel::io, pci::io, Bar, Coherent)=$BENCH_OUT/sizes" \
 	"Throughput on ivshmem-plain BAR 2 (QEMU, best of rounds, ratios to C)=$BENCH_OUT/throughput"
 note "bench: report in $BENCH_OUT/report.txt and report.md ($((SECONDS - start_all)) s)"
 [ "$boot" = ok ]

@@ -68,7 +68,10 @@ KNOWN = {
 }
 
 LABEL = re.compile(r"^([0-9a-f]+) <([^>]+)>:$")
-INSN = re.compile(r"^\s*([0-9a-f]+):\t(\S+)\s*([^\t]*)(?:\t\s*[0-9a-f]+: R_X86_64_\S+\t(.+?)(?:[-+]0x[0-9a-f]+)?)?$")
+# "  1c:\tmov    0x8(%rdi),%rcx" with -w, a relocation's symbol (demangled, so
+# possibly with spaces) on the same line after a tab.
+INSN = re.compile(r"^\s*([0-9a-f]+):\t(\S+)\s*([^\t]*)"
+                  r"(?:\t\s*[0-9a-f]+: R_X86_64_\S+\t(.+?)(?:[-+]0x[0-9a-f]+)?)?$")
 RETURN_THUNK = "__x86_return_thunk"
 
 
@@ -90,7 +93,8 @@ def functions(obj):
     """{name: [(mnemonic, operands, reloc symbol or None)]} for every function."""
     sizes = symbol_sizes(obj)
     funcs, current, start = {}, None, 0
-    for line in run("objdump", "-d", "-r", "-w", "--no-show-raw-insn", "--demangle=rust", obj).splitlines():
+    listing = run("objdump", "-d", "-r", "-w", "--no-show-raw-insn", "--demangle=rust", obj)
+    for line in listing.splitlines():
         m = LABEL.match(line)
         if m:
             current, start = m.group(2), int(m.group(1), 16)
