@@ -55,6 +55,48 @@ pub extern "Rust" fn probe_mmio_read0(regs: Mmio<'_, Regs>) -> u32 {
     io_read!(regs, .ctrl)
 }
 
+/// A byte read at offset 0 (`readb()`).
+#[no_mangle]
+#[inline(never)]
+pub extern "Rust" fn probe_mmio_read8(reg: Mmio<'_, u8>) -> u8 {
+    reg.read_val()
+}
+
+/// A 16-bit read at offset 0 (`readw()`).
+#[no_mangle]
+#[inline(never)]
+pub extern "Rust" fn probe_mmio_read16(reg: Mmio<'_, u16>) -> u16 {
+    reg.read_val()
+}
+
+/// A 64-bit read at offset 0 (`readq()`).
+#[no_mangle]
+#[inline(never)]
+pub extern "Rust" fn probe_mmio_read64(reg: Mmio<'_, u64>) -> u64 {
+    reg.read_val()
+}
+
+/// A byte write at offset 0 (`writeb()`).
+#[no_mangle]
+#[inline(never)]
+pub extern "Rust" fn probe_mmio_write8(reg: Mmio<'_, u8>, value: u8) {
+    reg.write_val(value)
+}
+
+/// A 16-bit write at offset 0 (`writew()`).
+#[no_mangle]
+#[inline(never)]
+pub extern "Rust" fn probe_mmio_write16(reg: Mmio<'_, u16>, value: u16) {
+    reg.write_val(value)
+}
+
+/// A 64-bit write at offset 0 (`writeq()`).
+#[no_mangle]
+#[inline(never)]
+pub extern "Rust" fn probe_mmio_write64(reg: Mmio<'_, u64>, value: u64) {
+    reg.write_val(value)
+}
+
 /// A projected field write on MMIO (`writel()`).
 #[no_mangle]
 #[inline(never)]

@@ -45,6 +45,36 @@ noinline u32 probe_c_mmio_read0(struct probe_regs __iomem *regs)
 	return readl(&regs->ctrl);
 }
 
+noinline u8 probe_c_mmio_read8(u8 __iomem *reg)
+{
+	return readb(reg);
+}
+
+noinline u16 probe_c_mmio_read16(u16 __iomem *reg)
+{
+	return readw(reg);
+}
+
+noinline u64 probe_c_mmio_read64(u64 __iomem *reg)
+{
+	return readq(reg);
+}
+
+noinline void probe_c_mmio_write8(u8 __iomem *reg, u8 value)
+{
+	writeb(value, reg);
+}
+
+noinline void probe_c_mmio_write16(u16 __iomem *reg, u16 value)
+{
+	writew(value, reg);
+}
+
+noinline void probe_c_mmio_write64(u64 __iomem *reg, u64 value)
+{
+	writeq(value, reg);
+}
+
 noinline void probe_c_mmio_write(struct probe_regs __iomem *regs, u32 value)
 {
 	writel(value, &regs->doorbell);

@@ -17,8 +17,9 @@ Calls are `call` instructions plus tail calls: a `jmp` to another function
 
 Rules (--check), one check each:
   - every probe that makes an MMIO access (kind mmio) has no call;
-  - an MMIO probe at a location without displacement (read0) has exactly the
-    C probe's instruction count;
+  - an MMIO probe at a location without displacement (kind mmio0: read0 and
+    one read and one write of each other width) has exactly the C probe's
+    instructions, the same list in the same order;
   - any other MMIO probe has at most one instruction more than C: asm!
     takes the address in a register, so where C folds a field's offset into
     the `mov`, ours may need an `add`/`lea` first (see
@@ -44,6 +45,12 @@ import sys
 PROBES = [
     ("mmio_read", "mmio", "Mmio field read (offset 4), readl()"),
     ("mmio_read0", "mmio0", "Mmio field read (offset 0), readl()"),
+    ("mmio_read8", "mmio0", "Mmio<u8> read_val, readb()"),
+    ("mmio_read16", "mmio0", "Mmio<u16> read_val, readw()"),
+    ("mmio_read64", "mmio0", "Mmio<u64> read_val, readq()"),
+    ("mmio_write8", "mmio0", "Mmio<u8> write_val, writeb()"),
+    ("mmio_write16", "mmio0", "Mmio<u16> write_val, writew()"),
+    ("mmio_write64", "mmio0", "Mmio<u64> write_val, writeq()"),
     ("mmio_write", "mmio", "Mmio field write (offset 8), writel()"),
     ("relaxed_read", "mmio", "RelaxedMmio field read, readl_relaxed()"),
     ("relaxed_write", "mmio", "RelaxedMmio field write, writel_relaxed()"),
@@ -175,6 +182,10 @@ def check(ours, c):
         if kind in ("mmio0", "mem"):
             expect(o["insns"] == k["insns"],
                    f"{name}: {o['insns']} instructions, C has {k['insns']}")
+        if kind == "mmio0":
+            expect(o["listing"] == k["listing"],
+                   f"{name}: not the C probe's instructions: {o['listing']} against "
+                   f"{k['listing']}")
         if kind == "mmio":
             expect(o["insns"] <= k["insns"] + 1,
                    f"{name}: {o['insns']} instructions, C has {k['insns']} (allowed: +1)")
