@@ -12,6 +12,7 @@ if "$HARNESS/kernel.sh"; then
 	built=ok
 	"$HARNESS/modules.sh" || built=
 	"$HARNESS/lint.sh" || true
+	"$HARNESS/codegen.sh" || true
 else
 	built=
 fi
@@ -23,7 +24,7 @@ else
 fi
 
 echo "==== summary ===="
-for stage in kernel modules rustfmt clippy host-test miri boot; do
+for stage in kernel modules rustfmt clippy codegen host-test miri boot; do
 	[ -f "$RESULTS/$stage" ] || continue
 	read -r status _ _ _ message <"$RESULTS/$stage"
 	printf '%-10s %-4s %s\n' "$stage:" "$status" "$message"
