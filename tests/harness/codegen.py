@@ -68,11 +68,7 @@ PROBES = [
 # Probes whose checks are known to fail, and why: their failures count as
 # skipped and are listed, so the stage stays green while the cause is fixed
 # elsewhere; once they pass, the run asks for the entry to go.
-KNOWN = {
-    "coherent_read": "overflow-checked DMA address arithmetic in "
-                     "CoherentIoBackend::project_view (rust/kernel/io/coherent.rs)",
-    "coherent_write": "as coherent_read",
-}
+KNOWN = {}
 
 LABEL = re.compile(r"^([0-9a-f]+) <([^>]+)>:$")
 # "  1c:\tmov    0x8(%rdi),%rcx" with -w, a relocation's symbol (demangled, so

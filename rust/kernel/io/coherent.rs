@@ -157,14 +157,15 @@ impl IoBackend for CoherentIoBackend {
         T: ?Sized + KnownSize,
         U: ?Sized + KnownSize,
     {
-        // The part lies within the whole (safety requirement), so this does not wrap.
-        let offset = part.addr() - whole.cpu.as_ptr().addr();
+        // The part lies within the whole (safety requirement), so this does not wrap; wrapping
+        // arithmetic keeps overflow checks (and their panic paths) out of every access.
+        let offset = part.addr().wrapping_sub(whole.cpu.as_ptr().addr());
         // INVARIANT: The device sees the part at the same offset from the whole's DMA address.
         CoherentView {
             // SAFETY: Forwarded with the caller's guarantee.
             cpu: unsafe { SysMemBackend::project_view(whole.cpu, part) },
             // CAST: The offset is within one allocation, whose DMA addresses fit a `DmaAddress`.
-            dma: whole.dma + offset as DmaAddress,
+            dma: whole.dma.wrapping_add(offset as DmaAddress),
         }
     }
 }

@@ -155,6 +155,17 @@ impl IoBackend for ConfigSpaceBackend {
     }
 }
 
+/// Returns the `struct pci_dev` of `pdev`, like `as_raw()` but always inlined: configuration
+/// accesses are made on hot paths, and `Opaque::get()` is an out-of-line call.
+#[inline(always)]
+fn raw_pci_dev(pdev: &Device<Bound>) -> *mut bindings::pci_dev {
+    // CAST: `pci::Device` is a transparent wrapper of `struct pci_dev`, so both have the same
+    // address.
+    core::ptr::from_ref(pdev)
+        .cast::<bindings::pci_dev>()
+        .cast_mut()
+}
+
 /// Returns the C offset argument of a configuration access at `view`.
 #[inline(always)]
 fn config_offset<T: ?Sized>(view: ConfigSpace<'_, T>) -> c_int {
@@ -166,16 +177,26 @@ fn config_offset<T: ?Sized>(view: ConfigSpace<'_, T>) -> c_int {
 macro_rules! config_accessors {
     ($($ty:ty => $read:ident, $write:ident;)*) => {$(
         impl IoCapable<$ty> for ConfigSpaceBackend {
-            /// Reads the value; a failed cycle reads as all ones, as in C.
+            /// Reads the value; a failed cycle reads as all ones, as in C (the PCI core sets
+            /// them).
             #[inline]
             fn io_read(view: ConfigSpace<'_, $ty>) -> $ty {
-                Self::io_try_read(view).unwrap_or(<$ty>::MAX)
+                let mut value: $ty = 0;
+                // SAFETY: `view.pdev` is a valid, bound PCI device, and the offset is within its
+                // configuration space and aligned (invariant).
+                let _ = unsafe {
+                    bindings::$read(raw_pci_dev(view.pdev), config_offset(view), &mut value)
+                };
+                value
             }
 
             /// Writes the value; a failed cycle is ignored, as in C.
             #[inline]
             fn io_write(view: ConfigSpace<'_, $ty>, value: $ty) {
-                let _ = Self::io_try_write(view, value);
+                // SAFETY: As for `io_read`.
+                let _ = unsafe {
+                    bindings::$write(raw_pci_dev(view.pdev), config_offset(view), value)
+                };
             }
 
             #[inline]
@@ -184,7 +205,7 @@ macro_rules! config_accessors {
                 // SAFETY: `view.pdev` is a valid, bound PCI device, and the offset is within its
                 // configuration space and aligned (invariant).
                 let ret = unsafe {
-                    bindings::$read(view.pdev.as_raw(), config_offset(view), &mut value)
+                    bindings::$read(raw_pci_dev(view.pdev), config_offset(view), &mut value)
                 };
                 to_pci_result(ret)?;
                 Ok(value)
@@ -194,7 +215,7 @@ macro_rules! config_accessors {
             fn io_try_write(view: ConfigSpace<'_, $ty>, value: $ty) -> Result {
                 // SAFETY: As for `io_try_read`.
                 let ret = unsafe {
-                    bindings::$write(view.pdev.as_raw(), config_offset(view), value)
+                    bindings::$write(raw_pci_dev(view.pdev), config_offset(view), value)
                 };
                 to_pci_result(ret)
             }
@@ -363,9 +384,10 @@ fn to_pci_result(ret: c_int) -> Result {
 
 impl Device<Bound> {
     /// Returns the size of the device's configuration space.
+    #[inline]
     pub fn cfg_size(&self) -> ConfigSpaceSize {
-        // SAFETY: `self.as_raw()` is a valid `struct pci_dev`.
-        let size = unsafe { (*self.as_raw()).cfg_size };
+        // SAFETY: `self` is a valid `struct pci_dev`.
+        let size = unsafe { (*raw_pci_dev(self)).cfg_size };
         if usize::try_from(size).is_ok_and(|s| s >= ConfigSpaceSize::Extended.into_raw()) {
             ConfigSpaceSize::Extended
         } else {
@@ -378,6 +400,7 @@ impl Device<Bound> {
     /// The view is typed as [`Normal`] (256 bytes known at build time) and has the device's real
     /// size at runtime, so the extended space of a PCI Express device is reachable with the
     /// runtime-checked accessors.
+    #[inline]
     pub fn config_space(&self) -> ConfigSpace<'_, Normal> {
         // INVARIANT: Offset 0 is aligned, and the size is that of the device's space.
         ConfigSpace {
@@ -500,43 +523,12 @@ pub type DevresBar<const SIZE: usize = 0> = DevresLt<Bar<'static, SIZE>>;
 
 impl<'a, const SIZE: usize, S: BarSpace> Bar<'a, SIZE, S> {
     pub(super) fn new(pdev: &'a Device<Bound>, bar: u32, name: &'static CStr) -> Result<Self> {
-        let len = usize::try_from(pdev.resource_len(bar)?)?;
-        if len == 0 {
-            return Err(ENODEV);
-        }
-        // SAFETY: `resource_len()` checked that `bar` indexes the device's resources.
-        let flags = unsafe { (*pdev.as_raw()).resource[bar as usize].flags };
-        // CAST: Resource flags are single bits of the `unsigned long` flags.
-        if flags & S::RESOURCE_FLAG as c_ulong == 0 {
-            return Err(EINVAL);
-        }
-        // Check what can be checked before acquiring anything.
-        if len < SIZE || len % 4 != 0 {
-            return Err(EINVAL);
-        }
-        let num = c_int::try_from(bar)?;
-        let raw = pdev.as_raw();
-
-        // SAFETY: `raw` is a valid device and `num` a valid BAR index; `name` is a static string.
-        to_result(unsafe { bindings::pci_request_region(raw, num, name.as_char_ptr()) })?;
-        // SAFETY: The region was requested just above, by this function.
-        let requested = ScopeGuard::new(|| unsafe { bindings::pci_release_region(raw, num) });
-
-        // SAFETY: `raw` is a valid device and `num` a requested BAR; 0 maps all of it.
-        let addr = unsafe { bindings::pci_iomap(raw, num, 0) };
-        if addr.is_null() {
-            return Err(ENOMEM);
-        }
-        // SAFETY: `addr` is the mapping made just above.
-        let mapped = ScopeGuard::new(|| unsafe { bindings::pci_iounmap(raw, addr) });
-
-        let io = MmioRaw::new_region(addr.addr(), len)?;
-        mapped.dismiss();
-        requested.dismiss();
-        // INVARIANT: The BAR is in space `S`, requested and mapped at `io`, for this owner.
+        let (addr, len, num) = map_bar(pdev, bar, name, S::RESOURCE_FLAG, SIZE)?;
+        // INVARIANT: `map_bar` requested and mapped the BAR, in space `S`, for this owner, and
+        // checked that it is a valid `Region<SIZE>`.
         Ok(Bar {
             pdev,
-            io,
+            io: MmioRaw::from_ptr(Region::ptr_from_raw_parts_mut(addr, len)),
             num,
             _space: PhantomData,
         })
@@ -556,6 +548,54 @@ impl<'a, const SIZE: usize, S: BarSpace> Bar<'a, SIZE, S> {
         // unbinds, which is when `DevresLt` revokes it.
         unsafe { DevresLt::new(pdev.as_ref(), self) }
     }
+}
+
+/// Requests and maps BAR `bar` of `pdev`, which must be in the space of `flag` and a valid
+/// region of at least `min_size` bytes; returns its address, length and number.
+///
+/// Everything that can be checked is checked before anything is acquired, and whatever was
+/// acquired is released on failure. Not generic, so drivers share one copy of it.
+fn map_bar(
+    pdev: &Device<Bound>,
+    bar: u32,
+    name: &'static CStr,
+    flag: u32,
+    min_size: usize,
+) -> Result<(*mut u8, usize, c_int)> {
+    let len = usize::try_from(pdev.resource_len(bar)?)?;
+    if len == 0 {
+        return Err(ENODEV);
+    }
+    // SAFETY: `resource_len()` checked that `bar` indexes the device's resources.
+    let flags = unsafe { (*pdev.as_raw()).resource[bar as usize].flags };
+    // CAST: Resource flags are single bits of the `unsigned long` flags.
+    if flags & flag as c_ulong == 0 {
+        return Err(EINVAL);
+    }
+    if len < min_size || len % 4 != 0 {
+        return Err(EINVAL);
+    }
+    let num = c_int::try_from(bar)?;
+    let raw = pdev.as_raw();
+
+    // SAFETY: `raw` is a valid device and `num` a valid BAR index; `name` is a static string.
+    to_result(unsafe { bindings::pci_request_region(raw, num, name.as_char_ptr()) })?;
+    // SAFETY: The region was requested just above, by this function.
+    let requested = ScopeGuard::new(|| unsafe { bindings::pci_release_region(raw, num) });
+
+    // SAFETY: `raw` is a valid device and `num` a requested BAR; 0 maps all of it.
+    let addr = unsafe { bindings::pci_iomap(raw, num, 0) };
+    if addr.is_null() {
+        return Err(ENOMEM);
+    }
+    // SAFETY: `addr` is the mapping made just above.
+    let mapped = ScopeGuard::new(|| unsafe { bindings::pci_iounmap(raw, addr) });
+
+    // The base must be as aligned as a region's.
+    let io = MmioRaw::<Region>::new_region(addr.addr(), len)?;
+    mapped.dismiss();
+    requested.dismiss();
+    Ok((io.as_ptr().cast(), len, num))
 }
 
 impl Bar<'_> {
