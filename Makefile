@@ -13,7 +13,7 @@
 HARNESS := tests/harness
 export KDIR BOOT_TIMEOUT ACCEL JOBS
 
-.PHONY: all setup kernel modules lint host-test run test clean distclean
+.PHONY: all setup kernel modules lint host-test copycheck run test clean distclean
 
 all: test
 
@@ -31,6 +31,9 @@ lint: modules
 
 host-test: setup
 	@$(HARNESS)/host-test.sh
+
+copycheck: setup
+	@$(HARNESS)/copycheck.sh
 
 run: modules
 	@$(HARNESS)/boot.sh run

@@ -15,6 +15,7 @@ if "$HARNESS/kernel.sh"; then
 else
 	built=
 fi
+"$HARNESS/copycheck.sh" || true
 "$HARNESS/host-test.sh" || true
 if [ -n "$built" ]; then
 	"$HARNESS/boot.sh" test || true
@@ -23,7 +24,7 @@ else
 fi
 
 echo "==== summary ===="
-for stage in kernel modules rustfmt clippy host-test miri boot; do
+for stage in kernel modules rustfmt clippy copycheck host-test miri boot; do
 	[ -f "$RESULTS/$stage" ] || continue
 	read -r status _ _ _ message <"$RESULTS/$stage"
 	printf '%-10s %-4s %s\n' "$stage:" "$status" "$message"
