@@ -16,13 +16,13 @@ INITRAMFS=$BUILD/initramfs
 BZIMAGE=$OBJ/arch/x86/boot/bzImage
 CMDLINE="console=ttyS0 panic=-1 printk.devkmsg=on ${BOOT_CMDLINE:-}"
 
-# Modules in load order: the kernel's own (modules.order), then ours.
+# Modules in load order: the kernel's own (modules.order) except the
+# build-only ones (lib.sh), then ours.
 module_list() {
 	local order
 	for order in "$OBJ/modules.order" "$MODULES_OUT/modules.order"; do
 		[ -f "$order" ] && sed "s|^|$(dirname "$order")/|; s|\.o\$|.ko|" "$order"
-	done
-	return 0
+	done | grep -vxF -f <(printf "$OBJ/%s\n" "${BUILD_ONLY_MODULES[@]}") || true
 }
 
 # Expectation files: tests/expect/ and any beside our samples and tests.
@@ -82,6 +82,7 @@ accel() {
 }
 
 make_initramfs
+note "not loaded (built only): ${BUILD_ONLY_MODULES[*]}"
 accel=$(accel)
 note "booting under QEMU ($accel, bounded to $BOOT_TIMEOUT s); console in $LOG"
 rc=0
