@@ -93,7 +93,8 @@ timeout -k 5 "$BOOT_TIMEOUT" "${QEMU[@]}" -accel "$accel" \
 elapsed=$((SECONDS - start))
 
 checks=(python3 "$HARNESS/ktap.py" --log "$LOG" --counts "$INITRAMFS/counts"
-	--modules "$INITRAMFS/modules" --qemu-status "$rc" --elapsed "$elapsed"
+	--modules "$INITRAMFS/modules" --suites "$INITRAMFS/suites"
+	--qemu-status "$rc" --elapsed "$elapsed"
 	$(expect_files))
 [ "$MODE" = run ] && checks+=(--show)
 status=ok
