@@ -13,7 +13,8 @@
 HARNESS := tests/harness
 export KDIR BOOT_TIMEOUT ACCEL JOBS
 
-.PHONY: all setup kernel modules lint host-test copycheck compat run test clean distclean
+.PHONY: all setup kernel modules lint format host-test copycheck compat run test clean \
+	distclean
 
 all: test
 
@@ -28,6 +29,9 @@ modules: kernel
 
 lint: modules
 	@$(HARNESS)/lint.sh
+
+format: setup
+	@$(HARNESS)/format.sh
 
 host-test: setup
 	@$(HARNESS)/host-test.sh

@@ -55,9 +55,14 @@
 //! assert_eq!(&mb.data, b"\0\0\0\0ping");
 //! ```
 
+#[cfg(CONFIG_RUST)]
+mod coherent;
 mod copy;
 mod either;
+pub(crate) mod endian;
+mod locations;
 mod mmio;
+mod port;
 mod project;
 mod region;
 mod sysmem;
@@ -80,6 +85,11 @@ pub use crate::register;
 #[cfg(CONFIG_RUST)]
 pub use resource::Resource;
 
+#[cfg(CONFIG_RUST)]
+pub use coherent::{
+    CoherentIoBackend,
+    CoherentView, //
+};
 pub use copy::IoCopyable;
 pub use either::{
     EitherBackend,
@@ -87,18 +97,31 @@ pub use either::{
     IoSysMap,
     IoSysMapBackend, //
 };
+pub use endian::{
+    Be16,
+    Be32,
+    Be64,
+    Le16,
+    Le32,
+    Le64, //
+};
 pub use mmio::{
     Mmio,
     MmioBackend,
     RelaxedMmio,
     RelaxedMmioBackend, //
 };
+pub use port::{
+    PortIo,
+    PortIoBackend, //
+};
 pub use region::{
     Align4,
     Align8,
     MmioRaw,
     Region,
-    RegionAlign, //
+    RegionAlign,
+    RegionShape, //
 };
 pub use sysmem::{
     SysMem,

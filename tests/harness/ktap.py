@@ -5,6 +5,9 @@
 The log holds the KTAP of the built-in KUnit suites (printed at boot) and
 one more KTAP document per module with #[kunit_tests] (printed on insmod),
 interleaved with other kernel messages, each line behind a printk time stamp.
+A module that prints its own KTAP (a driver checking a device at probe) does
+so with pr_info!(), so its lines also carry its "name: " prefix; that prefix
+is removed for the modules listed with --modules.
 
 Counting: every leaf result (a test case, or a parameter of a parameterised
 case) counts once as passed, failed or skipped; suites are not counted
@@ -52,6 +55,14 @@ def console_lines(path):
 
 def format_notes(notes):
     return "".join(f"\n      {n}" for n in notes[-8:])
+
+
+def strip_module_prefixes(lines, modules):
+    """Remove the "name: " that pr_info!() puts before the lines of a module."""
+    if not modules:
+        return lines
+    prefix = re.compile("^(?:%s): " % "|".join(map(re.escape, modules)))
+    return [prefix.sub("", line, count=1) for line in lines]
 
 
 def parse_ktap(lines, report, counts=None):
@@ -189,14 +200,14 @@ def main():
     elif not any("reboot: Power down" in line for line in lines):
         report.fail("the guest did not power off")
 
-    per_suite = {}
-    suites = parse_ktap(lines, report, per_suite)
-    check_crashes(lines, report)
     modules = []
     if args.modules:
         with open(args.modules) as f:
             modules = [m.strip().rsplit("/", 1)[-1].removesuffix(".ko")
                        for m in f if m.strip()]
+    per_suite = {}
+    suites = parse_ktap(strip_module_prefixes(lines, modules), report, per_suite)
+    check_crashes(lines, report)
     check_modules(lines, modules, report)
     check_expectations(args.expect, lines, suites, report)
 

@@ -24,7 +24,7 @@ import sys
 from overlay import MANIFEST
 
 DIFF = re.compile(r"^Diff in (\S+?\.rs)\b")
-TOOL_ERROR = re.compile(r"^error\b|No such file or directory|command not found")
+TOOL_ERROR = re.compile(r"^error\b|^Error writing files|No such file or directory|command not found")
 LOCATION = re.compile(r"^\s*--> (\S+?\.rs):\d+:\d+$")
 HEADER = re.compile(r"^(warning|error)(\[\S+\])?: ")
 MODULE_DIRS = ("samples", "tests")

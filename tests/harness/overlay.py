@@ -26,7 +26,12 @@ Edits are TOML files (Python's tomllib), applied in file-name order:
 
 Exactly one of insert_after, insert_before, replace (a string) or
 delete = true per edit. A missing or ambiguous anchor is an error that names
-the edit file, the kernel file and the anchor.
+the edit file, the kernel file and the anchor. With through = "text" the edit
+acts on everything from the anchor to the end of the first "text" after it,
+with to_end = true on everything from the anchor to the end of the file; and
+lines = N (for any edit) requires the span to have exactly N lines, so short
+anchors can delimit a long span without silently swallowing upstream
+changes inside it.
 """
 
 import argparse
@@ -57,6 +62,45 @@ def overlay_files(project):
     return files
 
 
+def edit_span(text, edit, where):
+    """Return (start, end) of the text an edit acts on.
+
+    The span is the anchor itself; with through = "text", everything from the
+    anchor to the end of the first "text" after it; with to_end = true,
+    everything from the anchor to the end of the file. lines = N makes the
+    edit fail unless the span has exactly N lines, so a change upstream inside
+    a long span is noticed instead of silently edited away.
+    """
+    anchor = edit.get("anchor")
+    count = text.count(anchor)
+    if count != 1:
+        what = "not found" if count == 0 else f"found {count} times"
+        raise OverlayError(f"{where}: anchor {what}:\n{anchor}")
+    start = text.index(anchor)
+    end = start + len(anchor)
+    to_end = edit.get("to_end", False)
+    through = edit.get("through")
+    if to_end not in (True, False):
+        raise OverlayError(f"{where}: to_end must be true or false")
+    if to_end and through is not None:
+        raise OverlayError(f"{where}: to_end and through exclude each other")
+    if to_end:
+        end = len(text)
+    elif through is not None:
+        found = text.find(through, end) if isinstance(through, str) and through else -1
+        if found < 0:
+            raise OverlayError(f"{where}: through not found after the anchor:\n"
+                               f"{through}")
+        end = found + len(through)
+    lines = edit.get("lines")
+    if lines is not None:
+        found = text.count("\n", start, end)
+        if found != lines:
+            raise OverlayError(f"{where}: the span from the anchor has {found} "
+                               f"lines, the edit expects {lines}:\n{anchor}")
+    return start, end
+
+
 def apply_edit(text, edit, where):
     """Apply one [[edit]] table to text; return the new text."""
     anchor = edit.get("anchor")
@@ -64,10 +108,7 @@ def apply_edit(text, edit, where):
     if not isinstance(anchor, str) or not anchor or len(ops) != 1:
         raise OverlayError(f"{where}: each edit needs an anchor and exactly "
                            f"one of {', '.join(OPERATIONS)}")
-    count = text.count(anchor)
-    if count != 1:
-        what = "not found" if count == 0 else f"found {count} times"
-        raise OverlayError(f"{where}: anchor {what}:\n{anchor}")
+    start, end = edit_span(text, edit, where)
     op = ops[0]
     value = edit[op]
     if op == "delete":
@@ -77,12 +118,12 @@ def apply_edit(text, edit, where):
     elif not isinstance(value, str):
         raise OverlayError(f"{where}: {op} must be a string")
     elif op == "insert_after":
-        new = anchor + value
+        new = text[start:end] + value
     elif op == "insert_before":
-        new = value + anchor
+        new = value + text[start:end]
     else:
         new = value
-    return text.replace(anchor, new, 1)
+    return text[:start] + new + text[end:]
 
 
 def edited_files(edits_dir, pristine, overlay):

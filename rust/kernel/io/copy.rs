@@ -82,6 +82,23 @@ pub trait IoCopyable: IoBackend {
         // SAFETY: Same requirement.
         unsafe { bounce_move::<Self>(dst, src) }
     }
+
+    /// Sets every byte of `view` to `byte`, as `memset_io()` does.
+    ///
+    /// The default writes a small stack buffer of `byte`s with [`copy_to_io`](Self::copy_to_io).
+    #[inline]
+    fn fill_io(view: Self::View<'_, [u8]>, byte: u8) {
+        let pattern = [byte; BOUNCE_BYTES];
+        let len = <[u8]>::size(Self::as_ptr(view));
+        let mut done = 0;
+        while done < len {
+            let n = core::cmp::min(BOUNCE_BYTES, len - done);
+            // SAFETY: `done + n <= len`; `pattern` is a local of at least `n` readable bytes, so
+            // it cannot overlap the view.
+            unsafe { Self::copy_to_io(byte_window::<Self>(view, done, n), pattern.as_ptr()) };
+            done += n;
+        }
+    }
 }
 
 /// Copies `src` to `dst` through a small stack buffer, with the result of `memmove()`.

@@ -53,6 +53,22 @@ impl<'a, L: IoBackend, R: IoBackend, T: ?Sized + KnownSize> Clone for EitherView
 
 impl<'a, L: IoBackend, R: IoBackend, T: ?Sized + KnownSize> Copy for EitherView<'a, L, R, T> {}
 
+impl<'a, L, R, T> core::fmt::Debug for EitherView<'a, L, R, T>
+where
+    L: IoBackend,
+    R: IoBackend,
+    T: ?Sized + KnownSize,
+    L::View<'a, T>: core::fmt::Debug,
+    R::View<'a, T>: core::fmt::Debug,
+{
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            EitherView::Left(v) => f.debug_tuple("Left").field(v).finish(),
+            EitherView::Right(v) => f.debug_tuple("Right").field(v).finish(),
+        }
+    }
+}
+
 impl<'a, L: IoBackend, R: IoBackend, T: ?Sized + KnownSize> IoBase<'a> for EitherView<'a, L, R, T> {
     type Backend = EitherBackend<L, R>;
     type Target = T;
@@ -64,7 +80,7 @@ impl<'a, L: IoBackend, R: IoBackend, T: ?Sized + KnownSize> IoBase<'a> for Eithe
 }
 
 /// The backend of [`EitherView`]: dispatches every operation to `L` or `R`.
-pub struct EitherBackend<L, R>(PhantomData<(fn() -> L, fn() -> R)>);
+pub struct EitherBackend<L, R>(PhantomData<fn() -> (L, R)>);
 
 impl<L: IoBackend, R: IoBackend> IoBackend for EitherBackend<L, R> {
     type View<'a, T: ?Sized + KnownSize> = EitherView<'a, L, R, T>;
@@ -108,6 +124,22 @@ impl<T, L: IoCapable<T>, R: IoCapable<T>> IoCapable<T> for EitherBackend<L, R> {
             EitherView::Right(v) => R::io_write(v, value),
         }
     }
+
+    #[inline]
+    fn io_try_read(view: Self::View<'_, T>) -> Result<T> {
+        match view {
+            EitherView::Left(v) => L::io_try_read(v),
+            EitherView::Right(v) => R::io_try_read(v),
+        }
+    }
+
+    #[inline]
+    fn io_try_write(view: Self::View<'_, T>, value: T) -> Result {
+        match view {
+            EitherView::Left(v) => L::io_try_write(v, value),
+            EitherView::Right(v) => R::io_try_write(v, value),
+        }
+    }
 }
 
 impl<L: IoCopyable, R: IoCopyable> IoCopyable for EitherBackend<L, R> {
@@ -144,6 +176,14 @@ impl<L: IoCopyable, R: IoCopyable> IoCopyable for EitherBackend<L, R> {
         match view {
             EitherView::Left(v) => L::copy_write(v, value),
             EitherView::Right(v) => R::copy_write(v, value),
+        }
+    }
+
+    #[inline]
+    fn fill_io(view: Self::View<'_, [u8]>, byte: u8) {
+        match view {
+            EitherView::Left(v) => L::fill_io(v, byte),
+            EitherView::Right(v) => R::fill_io(v, byte),
         }
     }
 
@@ -198,6 +238,15 @@ impl<T: ?Sized> Clone for IoSysMap<'_, T> {
 }
 
 impl<T: ?Sized> Copy for IoSysMap<'_, T> {}
+
+impl<T: ?Sized + KnownSize> core::fmt::Debug for IoSysMap<'_, T> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            IoSysMap::Io(v) => f.debug_tuple("IoSysMap::Io").field(v).finish(),
+            IoSysMap::Sys(v) => f.debug_tuple("IoSysMap::Sys").field(v).finish(),
+        }
+    }
+}
 
 impl<'a, T: ?Sized> From<Mmio<'a, T>> for IoSysMap<'a, T> {
     #[inline]
@@ -314,6 +363,11 @@ impl IoCopyable for IoSysMapBackend {
     #[inline]
     fn copy_write<T: IntoBytes>(view: IoSysMap<'_, T>, value: T) {
         SysMapInner::copy_write(view.into(), value)
+    }
+
+    #[inline]
+    fn fill_io(view: IoSysMap<'_, [u8]>, byte: u8) {
+        SysMapInner::fill_io(view.into(), byte)
     }
 
     #[inline]

@@ -8,11 +8,13 @@ use core::marker::PhantomData;
 
 use crate::{
     bindings,
+    prelude::*,
     ptr::KnownSize, //
 };
 
 use super::{
     copy::IoCopyable,
+    endian::byte_order_accessors,
     region::MmioRaw,
     traits::{
         IoBackend,
@@ -95,6 +97,12 @@ impl<T: ?Sized> Clone for RelaxedMmio<'_, T> {
 
 impl<T: ?Sized> Copy for RelaxedMmio<'_, T> {}
 
+impl<T: ?Sized + KnownSize> core::fmt::Debug for RelaxedMmio<'_, T> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        super::view::fmt_location(f, "RelaxedMmio", self.0.ptr)
+    }
+}
+
 impl<'a, T: ?Sized> RelaxedMmio<'a, T> {
     /// Returns a view of the same location whose accesses are ordered again.
     #[inline]
@@ -167,7 +175,16 @@ mmio_accessors!(RelaxedMmioBackend {
     u32 => readl_relaxed, writel_relaxed;
 });
 
+byte_order_accessors!(MmioBackend, little: u16 => Le16 Be16; u32 => Le32 Be32;);
+byte_order_accessors!(RelaxedMmioBackend, little: u16 => Le16 Be16; u32 => Le32 Be32;);
+
 // 64-bit MMIO accessors only exist on 64-bit kernels.
+#[cfg(CONFIG_64BIT)]
+byte_order_accessors!(MmioBackend, little: u64 => Le64 Be64;);
+
+#[cfg(CONFIG_64BIT)]
+byte_order_accessors!(RelaxedMmioBackend, little: u64 => Le64 Be64;);
+
 #[cfg(CONFIG_64BIT)]
 mmio_accessors!(MmioBackend {
     u64 => readq, writeq;
@@ -201,6 +218,14 @@ macro_rules! mmio_copies {
                 // SAFETY: The view's invariant makes `dst` a mapped MMIO location of `dst.len()`
                 // bytes; the caller guarantees that `buffer` is readable for as many bytes.
                 unsafe { bindings::memcpy_toio(dst.cast(), buffer.cast(), dst.len()) }
+            }
+
+            #[inline]
+            fn fill_io(view: <Self as IoBackend>::View<'_, [u8]>, byte: u8) {
+                let dst = Self::as_ptr(view);
+                // SAFETY: The view's invariant makes `dst` a mapped MMIO location of `dst.len()`
+                // bytes.
+                unsafe { bindings::memset_io(dst.cast(), c_int::from(byte), dst.len()) }
             }
         }
     )*};

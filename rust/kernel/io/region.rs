@@ -118,6 +118,34 @@ impl<const SIZE: usize, A: RegionAlign> Region<SIZE, A> {
     }
 }
 
+/// A [`Region`] type, seen through its parameters: used by the accessors that reinterpret a
+/// location as a region ([`Io::try_as_region`](super::Io::try_as_region),
+/// [`Io::window`](super::Io::window), ...).
+///
+/// This trait is sealed: the `Region<SIZE, A>` types are its only implementors.
+pub trait RegionShape: sealed::Sealed + KnownSize + FromBytes + IntoBytes {
+    /// The size known at build time, `SIZE`.
+    const MIN_BYTES: usize;
+    /// The alignment of the base and the size, `A::ALIGN`.
+    const GRANULE: usize;
+
+    /// Builds a pointer to the region of `size` bytes at `base`, like
+    /// [`Region::ptr_from_raw_parts_mut`].
+    fn ptr_from_parts(base: *mut u8, size: usize) -> *mut Self;
+}
+
+impl<const SIZE: usize, A: RegionAlign> sealed::Sealed for Region<SIZE, A> {}
+
+impl<const SIZE: usize, A: RegionAlign> RegionShape for Region<SIZE, A> {
+    const MIN_BYTES: usize = SIZE;
+    const GRANULE: usize = A::ALIGN.as_usize();
+
+    #[inline(always)]
+    fn ptr_from_parts(base: *mut u8, size: usize) -> *mut Self {
+        Self::ptr_from_raw_parts_mut(base, size)
+    }
+}
+
 impl<const SIZE: usize, A: RegionAlign> KnownSize for Region<SIZE, A> {
     const MIN_SIZE: usize = SIZE;
     const MIN_ALIGN: Alignment = A::ALIGN;

@@ -16,6 +16,7 @@ use crate::{
 
 use super::{
     copy::IoCopyable,
+    endian::byte_order_accessors,
     region::RegionAlign,
     traits::IoCapable,
     view::pointer_view,
@@ -149,6 +150,11 @@ volatile_accessors!(u8 u16 u32);
 #[cfg(CONFIG_64BIT)]
 volatile_accessors!(u64);
 
+byte_order_accessors!(SysMemBackend, native: u16 => Le16 Be16; u32 => Le32 Be32;);
+
+#[cfg(CONFIG_64BIT)]
+byte_order_accessors!(SysMemBackend, native: u64 => Le64 Be64;);
+
 impl IoCopyable for SysMemBackend {
     #[inline]
     unsafe fn copy_from_io(view: SysMem<'_, [u8]>, buffer: *mut u8) {
@@ -178,6 +184,13 @@ impl IoCopyable for SysMemBackend {
     fn copy_write<T: IntoBytes>(view: SysMem<'_, T>, value: T) {
         // SAFETY: The view's invariant makes `ptr` aligned and valid for writes.
         unsafe { view.ptr.write_volatile(value) }
+    }
+
+    #[inline]
+    fn fill_io(view: SysMem<'_, [u8]>, byte: u8) {
+        let dst = view.ptr;
+        // SAFETY: `dst` is writable for `dst.len()` bytes (invariant).
+        unsafe { bindings::memset(dst.cast(), c_int::from(byte), dst.len()) };
     }
 
     #[inline]

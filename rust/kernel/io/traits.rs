@@ -13,11 +13,9 @@
 //! - A *location* ([`IoLoc`]) names an offset, the width of the access there and the type the
 //!   value is converted to.
 
-use crate::ptr::KnownSize;
-
-use super::{
-    region::RegionAlign,
-    Region, //
+use crate::{
+    prelude::*,
+    ptr::KnownSize, //
 };
 
 /// A way of accessing memory, and the view type that goes with it.
@@ -65,6 +63,24 @@ pub trait IoCapable<T>: IoBackend {
 
     /// Writes `value` to `view`.
     fn io_write<'a>(view: Self::View<'a, T>, value: T);
+
+    /// Reads the `T` at `view`, reporting a failed bus cycle as an error.
+    ///
+    /// Buses that can report failed accesses (PCI configuration space) override this; the
+    /// default never fails.
+    #[inline(always)]
+    fn io_try_read<'a>(view: Self::View<'a, T>) -> Result<T> {
+        Ok(Self::io_read(view))
+    }
+
+    /// Writes `value` to `view`, reporting a failed bus cycle as an error.
+    ///
+    /// See [`io_try_read`](Self::io_try_read).
+    #[inline(always)]
+    fn io_try_write<'a>(view: Self::View<'a, T>, value: T) -> Result {
+        Self::io_write(view, value);
+        Ok(())
+    }
 }
 
 /// Something that yields a view: a view itself, or a reference to an owner of I/O space.
@@ -85,9 +101,9 @@ pub trait IoBase<'a>: Copy {
 /// A location to access within a `Base`: its offset, the width of the access there, and the type
 /// `T` that the raw value converts from and into.
 ///
-/// Plain offsets (`usize`) are locations of primitive type within a [`Region`]; the
-/// [`register!`](crate::register!) macro creates typed locations whose `T` is the register and
-/// whose `IoType` is its backing primitive.
+/// Plain offsets (`usize`) are locations of primitive type; the `register!` macro creates typed
+/// locations whose `T` is the register and whose `IoType` is its backing primitive. Where each
+/// kind of location can be used is decided in `io/locations.rs`.
 pub trait IoLoc<Base: ?Sized, T> {
     /// The primitive type of the access performed at [`offset`](IoLoc::offset).
     type IoType: Into<T> + From<T>;
@@ -95,22 +111,6 @@ pub trait IoLoc<Base: ?Sized, T> {
     /// Returns the byte offset of the location within `Base`.
     fn offset(self) -> usize;
 }
-
-/// Makes a plain `usize` offset a location of the listed primitive types within a [`Region`].
-macro_rules! offset_locations {
-    ($($ty:ty)*) => {$(
-        impl<const SIZE: usize, A: RegionAlign> IoLoc<Region<SIZE, A>, $ty> for usize {
-            type IoType = $ty;
-
-            #[inline(always)]
-            fn offset(self) -> usize {
-                self
-            }
-        }
-    )*};
-}
-
-offset_locations!(u8 u16 u32 u64);
 
 /// Returns the view of the same location as plain bytes.
 #[inline(always)]

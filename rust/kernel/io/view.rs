@@ -24,7 +24,9 @@ use crate::{
 use super::register::LocatedRegister;
 use super::{
     copy::IoCopyable,
+    region::RegionShape,
     traits::{
+        bytes_of,
         IoBackend,
         IoBase,
         IoCapable,
@@ -94,6 +96,33 @@ fn asserted_view<'a, B: IoBackend, T: ?Sized + KnownSize, U>(
     unsafe { B::project_view(view, ptr.cast::<U>().wrapping_byte_add(offset)) }
 }
 
+/// Splits a 64-bit location into its low (lower address) and high 32-bit halves.
+#[inline(always)]
+fn halves<'a, B: IoBackend>(view: B::View<'a, u64>) -> (B::View<'a, u32>, B::View<'a, u32>) {
+    let ptr = B::as_ptr(view).cast::<u32>();
+    // SAFETY: A `u64` location holds two aligned `u32`s, at offsets 0 and 4.
+    unsafe {
+        (
+            B::project_view(view, ptr),
+            B::project_view(view, ptr.wrapping_add(1)),
+        )
+    }
+}
+
+/// The low 32 bits of `value`.
+#[inline(always)]
+fn low_half(value: u64) -> u32 {
+    // CAST: Truncation to the low half is the point.
+    value as u32
+}
+
+/// The high 32 bits of `value`.
+#[inline(always)]
+fn high_half(value: u64) -> u32 {
+    // CAST: The shifted value fits.
+    (value >> 32) as u32
+}
+
 /// Generates the fixed-width offset accessors of [`Io`].
 macro_rules! offset_accessors {
     ($($ty:ident: $read:ident $write:ident $try_read:ident $try_write:ident;)*) => {$(
@@ -120,8 +149,8 @@ macro_rules! offset_accessors {
 
         #[doc = concat!("Reads the `", stringify!($ty), "` at `offset`, checked at runtime.")]
         ///
-        /// Fails with [`ERANGE`] if the access does not fit in the view, and with [`EINVAL`] if
-        /// `offset` is misaligned.
+        /// Fails with [`ERANGE`] if the access does not fit in the view, with [`EINVAL`] if
+        /// `offset` is misaligned, and with the bus's error if the access itself fails.
         #[inline(always)]
         fn $try_read(self, offset: usize) -> Result<$ty>
         where
@@ -134,8 +163,8 @@ macro_rules! offset_accessors {
         #[doc = concat!("Writes the `", stringify!($ty), "` `value` at `offset`, checked at")]
         /// runtime.
         ///
-        /// Fails with [`ERANGE`] if the access does not fit in the view, and with [`EINVAL`] if
-        /// `offset` is misaligned.
+        /// Fails with [`ERANGE`] if the access does not fit in the view, with [`EINVAL`] if
+        /// `offset` is misaligned, and with the bus's error if the access itself fails.
         #[inline(always)]
         fn $try_write(self, value: $ty, offset: usize) -> Result
         where
@@ -243,6 +272,29 @@ pub trait Io<'a>: IoBase<'a> {
         Self::Target: Sized,
     {
         Self::Backend::io_write(self.as_view(), value)
+    }
+
+    /// Reads the whole location in one access, reporting a failed bus cycle as an error.
+    ///
+    /// Only buses that can report failed accesses (PCI configuration space) ever fail; elsewhere
+    /// this is [`read_val`](Io::read_val).
+    #[inline]
+    fn try_read_val(self) -> Result<Self::Target>
+    where
+        Self::Backend: IoCapable<Self::Target>,
+        Self::Target: Sized,
+    {
+        Self::Backend::io_try_read(self.as_view())
+    }
+
+    /// Writes the whole location in one access, reporting a failed bus cycle as an error.
+    #[inline]
+    fn try_write_val(self, value: Self::Target) -> Result
+    where
+        Self::Backend: IoCapable<Self::Target>,
+        Self::Target: Sized,
+    {
+        Self::Backend::io_try_write(self.as_view(), value)
     }
 
     /// Reads the whole location with a byte copy (`memcpy_fromio()` on MMIO).
@@ -400,6 +452,322 @@ pub trait Io<'a>: IoBase<'a> {
         Ok(())
     }
 
+    /// Sets every byte of the location to `byte` (`memset_io()` on MMIO, `memset()` on system
+    /// memory).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use kernel::io::{io_project, Io, SysMem};
+    ///
+    /// let mut buf = [1u8; 8];
+    /// let io = SysMem::from_mut(&mut buf);
+    /// io_project!(io, [build: 2..6]).fill(0xee);
+    /// assert_eq!(buf, [1, 1, 0xee, 0xee, 0xee, 0xee, 1, 1]);
+    /// ```
+    #[inline]
+    fn fill(self, byte: u8)
+    where
+        Self::Backend: IoCopyable,
+        Self::Target: FromBytes,
+    {
+        Self::Backend::fill_io(
+            bytes_of::<Self::Backend, Self::Target>(self.as_view()),
+            byte,
+        )
+    }
+
+    /// Returns a view of the location as plain bytes.
+    ///
+    /// With it, a region or a struct can be copied from and to slices, and windowed with `[try:
+    /// a..b]` projections.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use kernel::io::{io_project, Io, Region, SysMem};
+    /// use kernel::prelude::*;
+    ///
+    /// let mut words = [0u32; 4];
+    /// let io = SysMem::<Region<16>>::try_from_bytes(words.as_mut_bytes())?;
+    /// io_project!(io.as_bytes(), [try: 4..8]).copy_from_slice(&7u32.to_ne_bytes());
+    /// assert_eq!(io.read32(4), 7);
+    /// # Ok::<(), Error>(())
+    /// ```
+    #[inline]
+    fn as_bytes(self) -> ViewOf<'a, Self, [u8]>
+    where
+        Self::Target: FromBytes + IntoBytes,
+    {
+        bytes_of::<Self::Backend, Self::Target>(self.as_view())
+    }
+
+    /// Reinterprets the start of the location as a `U`, checked at build time.
+    ///
+    /// The build fails unless the location's type guarantees at least the size and alignment of
+    /// `U`: a [`Region<SIZE>`](super::Region) of a large enough `SIZE`, say. See
+    /// [`try_cast`](Io::try_cast) for the runtime-checked form.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use kernel::io::{io_read, Io, Region, SysMem};
+    /// use kernel::prelude::*;
+    ///
+    /// #[repr(C)]
+    /// #[derive(FromBytes, IntoBytes)]
+    /// struct Regs {
+    ///     id: u32,
+    ///     ctrl: u32,
+    /// }
+    ///
+    /// let mut words = [0x11e8u32, 0, 0, 0];
+    /// let bar = SysMem::<Region<16>>::try_from_bytes(words.as_mut_bytes())?;
+    /// let regs = bar.cast::<Regs>(); // a `Region<4>` would not build
+    /// assert_eq!(io_read!(regs, .id), 0x11e8);
+    /// # Ok::<(), Error>(())
+    /// ```
+    #[inline(always)]
+    fn cast<U>(self) -> ViewOf<'a, Self, U>
+    where
+        Self::Target: FromBytes + IntoBytes,
+        U: FromBytes + IntoBytes,
+    {
+        const_assert!(
+            size_of::<U>() <= <Self::Target as KnownSize>::MIN_SIZE,
+            "cast: the location is not known to be large enough"
+        );
+        const_assert!(
+            align_of::<U>() <= <Self::Target as KnownSize>::MIN_ALIGN.as_usize(),
+            "cast: the location is not known to be aligned enough"
+        );
+        let view = self.as_view();
+        let ptr = Self::Backend::as_ptr(view);
+        // SAFETY: The minimum size and alignment of the target cover a `U` at its start.
+        unsafe { Self::Backend::project_view(view, ptr.cast::<U>()) }
+    }
+
+    /// Reinterprets the whole location as the region `R`, checked at runtime.
+    ///
+    /// This is how a region changes its parameters, say to prove 64-bit accesses with an
+    /// [`Align8`](super::Align8) region. Fails with [`ERANGE`] if the location is smaller than
+    /// `R`'s build-time size, and with [`EINVAL`] if its address or size is not a multiple of
+    /// `R`'s alignment.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use kernel::io::{Align8, Io, Region, SysMem};
+    /// use kernel::prelude::*;
+    ///
+    /// let mut words = [0u64; 4];
+    /// let io = SysMem::<Region<32>>::try_from_bytes(words.as_mut_bytes())?;
+    /// let wide = io.try_as_region::<Region<32, Align8>>()?;
+    /// wide.write64(0x0123_4567_89ab_cdef, 8);
+    /// assert_eq!(words[1], 0x0123_4567_89ab_cdef);
+    /// # Ok::<(), Error>(())
+    /// ```
+    #[inline]
+    fn try_as_region<R: RegionShape + ?Sized>(self) -> Result<ViewOf<'a, Self, R>>
+    where
+        Self::Target: FromBytes + IntoBytes,
+    {
+        let size = self.size();
+        self.try_window::<R>(0, size)
+    }
+
+    /// Returns the `len` bytes at `offset` as the region `R`, checked at runtime.
+    ///
+    /// Fails with [`ERANGE`] if the window does not fit in the location or is smaller than `R`'s
+    /// build-time size, and with [`EINVAL`] if its address or size is not a multiple of `R`'s
+    /// alignment.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use kernel::io::{Io, Region, SysMem};
+    /// use kernel::prelude::*;
+    ///
+    /// let mut words = [0u32; 8];
+    /// let io = SysMem::<Region<32>>::try_from_bytes(words.as_mut_bytes())?;
+    /// let second_half = io.try_window::<Region<16>>(16, 16)?;
+    /// second_half.write32(5, 0);
+    /// assert_eq!(io.try_window::<Region<16>>(24, 16).err(), Some(ERANGE));
+    /// assert_eq!(io.try_window::<Region<0>>(2, 8).err(), Some(EINVAL));
+    /// assert_eq!(words[4], 5);
+    /// # Ok::<(), Error>(())
+    /// ```
+    #[inline]
+    fn try_window<R: RegionShape + ?Sized>(
+        self,
+        offset: usize,
+        len: usize,
+    ) -> Result<ViewOf<'a, Self, R>>
+    where
+        Self::Target: FromBytes + IntoBytes,
+    {
+        let view = self.as_view();
+        let ptr = Self::Backend::as_ptr(view);
+        let size = KnownSize::size(ptr);
+        if offset > size || size - offset < len || len < R::MIN_BYTES {
+            return Err(ERANGE);
+        }
+        if ptr.addr().wrapping_add(offset) % R::GRANULE != 0 || len % R::GRANULE != 0 {
+            return Err(EINVAL);
+        }
+        let base = ptr.cast::<u8>().wrapping_add(offset);
+        // SAFETY: The window lies within the location, and its base and size are multiples of
+        // the region's alignment, as `R`'s invariants require.
+        Ok(unsafe { Self::Backend::project_view(view, R::ptr_from_parts(base, len)) })
+    }
+
+    /// Returns the region `R` at `OFFSET`, `R`'s build-time size long, checked at build time.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use kernel::io::{Io, Region, SysMem};
+    /// use kernel::prelude::*;
+    ///
+    /// let mut words = [0u32; 8];
+    /// let io = SysMem::<Region<32>>::try_from_bytes(words.as_mut_bytes())?;
+    /// let queue1 = io.window::<Region<8>, 8>();
+    /// queue1.write32(3, 4);
+    /// assert_eq!(queue1.size(), 8);
+    /// assert_eq!(words[3], 3);
+    /// # Ok::<(), Error>(())
+    /// ```
+    #[inline(always)]
+    fn window<R: RegionShape + ?Sized, const OFFSET: usize>(self) -> ViewOf<'a, Self, R>
+    where
+        Self::Target: FromBytes + IntoBytes,
+    {
+        const_assert!(
+            OFFSET <= <Self::Target as KnownSize>::MIN_SIZE
+                && <Self::Target as KnownSize>::MIN_SIZE - OFFSET >= R::MIN_BYTES,
+            "window: not known to fit in the location"
+        );
+        const_assert!(
+            R::GRANULE <= <Self::Target as KnownSize>::MIN_ALIGN.as_usize()
+                && OFFSET % R::GRANULE == 0,
+            "window: not known to be aligned for the region"
+        );
+        let view = self.as_view();
+        let base = Self::Backend::as_ptr(view)
+            .cast::<u8>()
+            .wrapping_add(OFFSET);
+        // SAFETY: Checked above: the window lies within the location and is aligned; a region
+        // type's build-time size is a multiple of its alignment unless it is only a lower bound
+        // on a larger size, so the window is a valid `R` of `R::MIN_BYTES` bytes.
+        unsafe { Self::Backend::project_view(view, R::ptr_from_parts(base, R::MIN_BYTES)) }
+    }
+
+    /// Reads `buf.len()` values from this one location, as from a FIFO register
+    /// (`readsl()`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use kernel::io::{Io, SysMem};
+    ///
+    /// let mut fifo = 0x55u16;
+    /// let mut out = [0u16; 3];
+    /// SysMem::from_mut(&mut fifo).read_fifo(&mut out);
+    /// assert_eq!(out, [0x55; 3]);
+    /// ```
+    #[inline]
+    fn read_fifo(self, buf: &mut [Self::Target])
+    where
+        Self::Backend: IoCapable<Self::Target>,
+        Self::Target: Sized,
+    {
+        let view = self.as_view();
+        for slot in buf {
+            *slot = Self::Backend::io_read(view);
+        }
+    }
+
+    /// Writes the values of `buf` to this one location in order, as to a FIFO register
+    /// (`writesl()`).
+    #[inline]
+    fn write_fifo(self, buf: &[Self::Target])
+    where
+        Self::Backend: IoCapable<Self::Target>,
+        Self::Target: Copy,
+    {
+        let view = self.as_view();
+        for value in buf {
+            Self::Backend::io_write(view, *value);
+        }
+    }
+
+    /// Reads a 64-bit location as two 32-bit reads, the low half (lower address) first, like
+    /// C's `lo_hi_readq()`: for buses that only take 32-bit accesses.
+    ///
+    /// The two reads are not atomic together: a value changing in between tears.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use kernel::io::{Io, SysMem};
+    ///
+    /// let mut counter = 0x1122_3344_5566_7788u64.to_le();
+    /// let io = SysMem::from_mut(&mut counter);
+    /// if cfg!(target_endian = "little") {
+    ///     assert_eq!(io.read_lo_hi(), 0x1122_3344_5566_7788);
+    ///     io.write_hi_lo(0xaaaa_bbbb_cccc_dddd);
+    ///     assert_eq!(io.read_hi_lo(), 0xaaaa_bbbb_cccc_dddd);
+    /// }
+    /// ```
+    #[inline]
+    fn read_lo_hi(self) -> u64
+    where
+        Self: Io<'a, Target = u64>,
+        Self::Backend: IoCapable<u32>,
+    {
+        let (lo, hi) = halves::<Self::Backend>(self.as_view());
+        let lo = Self::Backend::io_read(lo);
+        let hi = Self::Backend::io_read(hi);
+        u64::from(lo) | (u64::from(hi) << 32)
+    }
+
+    /// Reads a 64-bit location as two 32-bit reads, the high half first (`hi_lo_readq()`).
+    #[inline]
+    fn read_hi_lo(self) -> u64
+    where
+        Self: Io<'a, Target = u64>,
+        Self::Backend: IoCapable<u32>,
+    {
+        let (lo, hi) = halves::<Self::Backend>(self.as_view());
+        let hi = Self::Backend::io_read(hi);
+        let lo = Self::Backend::io_read(lo);
+        u64::from(lo) | (u64::from(hi) << 32)
+    }
+
+    /// Writes a 64-bit location as two 32-bit writes, the low half first (`lo_hi_writeq()`).
+    #[inline]
+    fn write_lo_hi(self, value: u64)
+    where
+        Self: Io<'a, Target = u64>,
+        Self::Backend: IoCapable<u32>,
+    {
+        let (lo, hi) = halves::<Self::Backend>(self.as_view());
+        Self::Backend::io_write(lo, low_half(value));
+        Self::Backend::io_write(hi, high_half(value));
+    }
+
+    /// Writes a 64-bit location as two 32-bit writes, the high half first (`hi_lo_writeq()`).
+    #[inline]
+    fn write_hi_lo(self, value: u64)
+    where
+        Self: Io<'a, Target = u64>,
+        Self::Backend: IoCapable<u32>,
+    {
+        let (lo, hi) = halves::<Self::Backend>(self.as_view());
+        Self::Backend::io_write(hi, high_half(value));
+        Self::Backend::io_write(lo, low_half(value));
+    }
+
     offset_accessors! {
         u8: read8 write8 try_read8 try_write8;
         u16: read16 write16 try_read16 try_write16;
@@ -409,8 +777,8 @@ pub trait Io<'a>: IoBase<'a> {
 
     /// Reads the value at `location`, checked at runtime.
     ///
-    /// Fails with [`ERANGE`] if the access does not fit in the view, and with [`EINVAL`] if it
-    /// is misaligned.
+    /// Fails with [`ERANGE`] if the access does not fit in the view, with [`EINVAL`] if it is
+    /// misaligned, and with the bus's error if the access itself fails.
     #[inline(always)]
     fn try_read<T, L>(self, location: L) -> Result<T>
     where
@@ -421,13 +789,13 @@ pub trait Io<'a>: IoBase<'a> {
             self.as_view(),
             location.offset(),
         )?;
-        Ok(Self::Backend::io_read(view).into())
+        Ok(Self::Backend::io_try_read(view)?.into())
     }
 
     /// Writes `value` at `location`, checked at runtime.
     ///
-    /// Fails with [`ERANGE`] if the access does not fit in the view, and with [`EINVAL`] if it
-    /// is misaligned.
+    /// Fails with [`ERANGE`] if the access does not fit in the view, with [`EINVAL`] if it is
+    /// misaligned, and with the bus's error if the access itself fails.
     #[inline(always)]
     fn try_write<T, L>(self, location: L, value: T) -> Result
     where
@@ -438,8 +806,7 @@ pub trait Io<'a>: IoBase<'a> {
             self.as_view(),
             location.offset(),
         )?;
-        Self::Backend::io_write(view, value.into());
-        Ok(())
+        Self::Backend::io_try_write(view, value.into())
     }
 
     /// Writes a register value that carries its own location, checked at runtime.
@@ -469,9 +836,8 @@ pub trait Io<'a>: IoBase<'a> {
             self.as_view(),
             location.offset(),
         )?;
-        let value = f(Self::Backend::io_read(view).into());
-        Self::Backend::io_write(view, value.into());
-        Ok(())
+        let value = f(Self::Backend::io_try_read(view)?.into());
+        Self::Backend::io_try_write(view, value.into())
     }
 
     /// Reads the value at `location`, checked at build time.
@@ -566,6 +932,12 @@ macro_rules! pointer_view {
 
         impl<T: ?Sized> Copy for $view<'_, T> {}
 
+        impl<T: ?Sized + $crate::ptr::KnownSize> ::core::fmt::Debug for $view<'_, T> {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                $crate::io::view::fmt_location(f, stringify!($view), self.ptr)
+            }
+        }
+
         // SAFETY: A view behaves like a `&T` that is only accessed through its backend, and a
         // `&T` can be sent to another thread when `T: Sync`.
         unsafe impl<T: ?Sized + Sync> Send for $view<'_, T> {}
@@ -618,3 +990,18 @@ macro_rules! pointer_view {
 }
 
 pub(crate) use pointer_view;
+
+/// Formats a view as its type name and address range, never its contents (reading them would
+/// be an access, with side effects on a device).
+pub(crate) fn fmt_location<T: ?Sized + KnownSize>(
+    f: &mut core::fmt::Formatter<'_>,
+    name: &str,
+    ptr: *mut T,
+) -> core::fmt::Result {
+    let start = ptr.addr();
+    write!(
+        f,
+        "{name}({start:#x}..{:#x})",
+        start.wrapping_add(T::size(ptr))
+    )
+}

@@ -32,6 +32,9 @@ macro_rules! accessors {
 }
 
 accessors! {
+    u8: port_read8 port_write8;
+    u16: port_read16 port_write16;
+    u32: port_read32 port_write32;
     u8: readb writeb;
     u16: readw writew;
     u32: readl writel;
@@ -69,9 +72,9 @@ pub unsafe fn memcpy_toio(to: *mut c_void, from: *const c_void, count: usize) {
 }
 
 /// `memset_io()`.
-pub unsafe fn memset_io(addr: *mut c_void, value: u8, count: usize) {
+pub unsafe fn memset_io(addr: *mut c_void, value: c_int, count: usize) {
     // SAFETY: Forwarded from the caller.
-    unsafe { memset(addr, c_int::from(value), count) };
+    unsafe { memset(addr, value, count) };
 }
 
 /// `memcpy()`.

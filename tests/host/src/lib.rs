@@ -14,6 +14,10 @@
 //! - [`prelude`]: the part of the kernel prelude the sources import.
 //!
 //! The crate is named `kernel`, so the doctests of the I/O sources run here as written.
+//!
+//! rustfmt cannot format this file: it follows the module declarations into `rust/kernel/io.rs`,
+//! whose kernel-only modules are not in this repository. `make format` and the lint stage
+//! therefore skip it; the sources it includes are formatted in the kernel tree.
 
 #![no_std]
 

@@ -2,6 +2,7 @@
 
 //! Stand-in for `kernel::prelude`: the items the I/O sources and their doctests use.
 
+pub use core::ffi::{c_int, c_uint, c_ulong, c_void};
 pub use core::mem::{align_of, size_of};
 
 pub use zerocopy::{FromBytes, IntoBytes};

@@ -1,89 +1,23 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! `EitherView` over two backends, one of them a test backend defined here the way an
-//! out-of-tree bus would define its own: it logs every access, so the tests can check which side
-//! performed an access and with what width.
+//! `EitherView` over two backends, one of them the logging test backend of `common::log`, so the
+//! tests can check which side performed an access and with what width.
 
 mod common;
 
-use core::marker::PhantomData;
-use std::cell::RefCell;
-
+use common::log::{self, logged, logged_raw, LogBackend};
 use kernel::io::{
-    io_project, io_read, io_write, EitherView, Io, IoBackend, IoBase, IoCapable, IoCopyable,
-    Region, SysMem, SysMemBackend,
+    io_project, io_read, io_write, EitherView, Io, IoCapable, IoCopyable, Region, SysMem,
+    SysMemBackend,
 };
 use kernel::prelude::*;
-use kernel::ptr::KnownSize;
 
-thread_local! {
-    static LOG: RefCell<Vec<(&'static str, usize, usize)>> = const { RefCell::new(Vec::new()) };
-}
-
+/// The log as (operation, address, width).
 fn take_log() -> Vec<(&'static str, usize, usize)> {
-    LOG.with(|l| l.take())
-}
-
-/// A view of the logging backend: a pointer into ordinary memory.
-struct Logged<'a, T: ?Sized>(*mut T, PhantomData<&'a ()>);
-
-impl<T: ?Sized> Clone for Logged<'_, T> {
-    fn clone(&self) -> Self {
-        *self
-    }
-}
-
-impl<T: ?Sized> Copy for Logged<'_, T> {}
-
-impl<'a, T: ?Sized + KnownSize> IoBase<'a> for Logged<'a, T> {
-    type Backend = LogBackend;
-    type Target = T;
-
-    fn as_view(self) -> Self {
-        self
-    }
-}
-
-/// A backend with 8-, 16- and 32-bit accesses only, and no copies.
-struct LogBackend;
-
-impl IoBackend for LogBackend {
-    type View<'a, T: ?Sized + KnownSize> = Logged<'a, T>;
-
-    fn as_ptr<'a, T: ?Sized + KnownSize>(view: Self::View<'a, T>) -> *mut T {
-        view.0
-    }
-
-    unsafe fn project_view<'a, T: ?Sized + KnownSize, U: ?Sized + KnownSize>(
-        _view: Self::View<'a, T>,
-        ptr: *mut U,
-    ) -> Self::View<'a, U> {
-        Logged(ptr, PhantomData)
-    }
-}
-
-macro_rules! logged {
-    ($($ty:ty)*) => {$(
-        impl IoCapable<$ty> for LogBackend {
-            fn io_read(view: Logged<'_, $ty>) -> $ty {
-                LOG.with(|l| l.borrow_mut().push(("read", view.0.addr(), size_of::<$ty>())));
-                // SAFETY: Test views are made from unique borrows of live memory.
-                unsafe { view.0.read_volatile() }
-            }
-
-            fn io_write(view: Logged<'_, $ty>, value: $ty) {
-                LOG.with(|l| l.borrow_mut().push(("write", view.0.addr(), size_of::<$ty>())));
-                // SAFETY: As above.
-                unsafe { view.0.write_volatile(value) }
-            }
-        }
-    )*};
-}
-
-logged!(u8 u16 u32);
-
-fn logged<T: ?Sized>(value: &mut T) -> Logged<'_, T> {
-    Logged(value, PhantomData)
+    log::take_log()
+        .into_iter()
+        .map(|a| (a.op, a.addr, a.width))
+        .collect()
 }
 
 type Either<'a, T> = EitherView<'a, LogBackend, SysMemBackend, T>;
@@ -124,7 +58,7 @@ fn update_is_one_read_and_one_write() {
     let bytes = zerocopy::IntoBytes::as_mut_bytes(&mut words);
     let base = bytes.as_ptr().addr();
     let region = Region::<16>::ptr_try_from_raw_parts_mut(bytes.as_mut_ptr(), 16).unwrap();
-    let io: Either<'_, Region<16>> = EitherView::Left(Logged(region, PhantomData));
+    let io: Either<'_, Region<16>> = EitherView::Left(logged_raw(region));
     take_log();
     io.update(8usize, |v: u16| v | 1);
     io.try_update(12usize, |v: u32| v + 1).unwrap();

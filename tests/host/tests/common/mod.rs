@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub(crate) mod log;
+
 use kernel::io::{Mmio, MmioRaw, Region, RegionAlign, SysMem};
 
 /// A buffer aligned to 8 bytes, so that 64-bit accesses and `Align8` regions can be tested

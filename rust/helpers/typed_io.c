@@ -1,0 +1,49 @@
+// SPDX-License-Identifier: GPL-2.0
+
+/*
+ * C helpers for the typed I/O layer (rust/kernel/io/): inline functions and
+ * macros of the C I/O API that bindgen cannot see.
+ */
+
+#include <linux/io.h>
+#include <linux/pci.h>
+
+__rust_helper int rust_helper_pcibios_err_to_errno(int err)
+{
+	return pcibios_err_to_errno(err);
+}
+
+/*
+ * Port I/O through the iomap cookies that pci_iomap() and ioport_map() return:
+ * ioread*() and iowrite*() are real functions on some architectures and
+ * inline on others, so they are reached through these helpers everywhere.
+ */
+__rust_helper u8 rust_helper_port_read8(const void __iomem *addr)
+{
+	return ioread8(addr);
+}
+
+__rust_helper u16 rust_helper_port_read16(const void __iomem *addr)
+{
+	return ioread16(addr);
+}
+
+__rust_helper u32 rust_helper_port_read32(const void __iomem *addr)
+{
+	return ioread32(addr);
+}
+
+__rust_helper void rust_helper_port_write8(u8 value, void __iomem *addr)
+{
+	iowrite8(value, addr);
+}
+
+__rust_helper void rust_helper_port_write16(u16 value, void __iomem *addr)
+{
+	iowrite16(value, addr);
+}
+
+__rust_helper void rust_helper_port_write32(u32 value, void __iomem *addr)
+{
+	iowrite32(value, addr);
+}

@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Port I/O: [`PortIo`] views of I/O port space.
+//!
+//! C header: [`include/asm-generic/iomap.h`](srctree/include/asm-generic/iomap.h)
+//!
+//! x86 and a few other architectures have a separate I/O port space, reached with `in`/`out`
+//! instructions; PCI devices can have BARs there. The kernel maps a port range to an "iomap
+//! cookie" (`pci_iomap()`, `ioport_map()`) that `ioread8()` ... `iowrite32()` accept, and that is
+//! what a [`PortIo`] view holds. The view is typed and projected like any other: a device's port
+//! registers are a `#[repr(C)]` struct here too.
+
+use crate::{
+    bindings,
+    prelude::*, //
+};
+
+use super::{
+    copy::IoCopyable, endian::byte_order_accessors, traits::IoCapable, view::pointer_view, MmioRaw,
+};
+
+pointer_view! {
+    /// A view of a `T` in I/O port space, valid for `'a`.
+    ///
+    /// Accesses use `ioread8()` ... `iowrite32()`; there are no 64-bit port accesses. Obtained
+    /// from a port BAR ([`pci::PortBar`](crate::pci::PortBar)) or from
+    /// [`PortIo::from_raw`].
+    ///
+    /// # Invariants
+    ///
+    /// `ptr`'s address is an iomap cookie for a mapped port range that stays mapped for `'a`,
+    /// and is aligned for `T`.
+    pub struct PortIo;
+
+    /// The backend of [`PortIo`] views: `ioread*()` and `iowrite*()` on iomap cookies.
+    pub struct PortIoBackend;
+}
+
+impl<'a, T: ?Sized> PortIo<'a, T> {
+    /// Creates a view of the port range that `raw` describes.
+    ///
+    /// # Safety
+    ///
+    /// `raw`'s address must be an iomap cookie (from `ioport_map()` or `pci_iomap()`) for a
+    /// port range of `T`'s size, aligned for `T`, that stays mapped while `'a` lasts.
+    #[inline]
+    pub unsafe fn from_raw(raw: MmioRaw<T>) -> Self {
+        // INVARIANT: Guaranteed by the caller.
+        Self {
+            ptr: raw.as_ptr(),
+            _lifetime: core::marker::PhantomData,
+        }
+    }
+}
+
+/// Implements [`IoCapable`] for [`PortIoBackend`] with the port accessors of each width.
+macro_rules! port_accessors {
+    ($($ty:ty => $read:ident, $write:ident;)*) => {$(
+        impl IoCapable<$ty> for PortIoBackend {
+            #[inline]
+            fn io_read(view: PortIo<'_, $ty>) -> $ty {
+                // SAFETY: The view's invariant makes `ptr` a mapped, aligned port cookie.
+                unsafe { bindings::$read(view.ptr.cast_const().cast()) }
+            }
+
+            #[inline]
+            fn io_write(view: PortIo<'_, $ty>, value: $ty) {
+                // SAFETY: The view's invariant makes `ptr` a mapped, aligned port cookie.
+                unsafe { bindings::$write(value, view.ptr.cast()) }
+            }
+        }
+    )*};
+}
+
+port_accessors! {
+    u8 => port_read8, port_write8;
+    u16 => port_read16, port_write16;
+    u32 => port_read32, port_write32;
+}
+
+// Port accessors convert from little-endian, like the MMIO ones.
+byte_order_accessors!(PortIoBackend, little: u16 => Le16 Be16; u32 => Le32 Be32;);
+
+impl IoCopyable for PortIoBackend {
+    /// Reads the ports of the range one byte at a time, in ascending order.
+    #[inline]
+    unsafe fn copy_from_io(view: PortIo<'_, [u8]>, buffer: *mut u8) {
+        let base = view.ptr.cast::<u8>();
+        for i in 0..view.ptr.len() {
+            // SAFETY: Port `i` is within the view (invariant), and the caller guarantees that
+            // `buffer` is writable for the view's length.
+            unsafe {
+                *buffer.add(i) = bindings::port_read8(base.wrapping_add(i).cast_const().cast())
+            };
+        }
+    }
+
+    /// Writes the ports of the range one byte at a time, in ascending order.
+    #[inline]
+    unsafe fn copy_to_io(view: PortIo<'_, [u8]>, buffer: *const u8) {
+        let base = view.ptr.cast::<u8>();
+        for i in 0..view.ptr.len() {
+            // SAFETY: Port `i` is within the view (invariant), and the caller guarantees that
+            // `buffer` is readable for the view's length.
+            unsafe { bindings::port_write8(*buffer.add(i), base.wrapping_add(i).cast()) };
+        }
+    }
+}

@@ -1,0 +1,46 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Check macros for functions that return [`Result`].
+//!
+//! [`check!`] and [`check_eq!`] print what went wrong, with the file and line, as a KTAP
+//! diagnostic, and return `Err(EINVAL)` from the enclosing function. Driver samples turn the
+//! outcome of a check into a KTAP result line (`ktap.rs`); KUnit tests return it, and KUnit
+//! reports the failed case.
+
+/// Fails the enclosing check with `EINVAL` unless `cond` holds, printing the condition.
+#[allow(unused_macros)]
+macro_rules! check {
+    ($cond:expr $(,)?) => {
+        if !$cond {
+            ::kernel::pr_err!(
+                "    # {}:{}: check failed: {}\n",
+                file!(),
+                line!(),
+                stringify!($cond)
+            );
+            return Err(::kernel::error::code::EINVAL);
+        }
+    };
+}
+
+/// Fails the enclosing check with `EINVAL` unless `got == want`, printing both values.
+#[allow(unused_macros)]
+macro_rules! check_eq {
+    ($got:expr, $want:expr $(,)?) => {{
+        let (got, want) = (&$got, &$want);
+        if *got != *want {
+            ::kernel::pr_err!(
+                "    # {}:{}: {} = {:?}, expected {:?}\n",
+                file!(),
+                line!(),
+                stringify!($got),
+                got,
+                want
+            );
+            return Err(::kernel::error::code::EINVAL);
+        }
+    }};
+}
+
+#[allow(unused_imports)]
+pub(crate) use {check, check_eq};

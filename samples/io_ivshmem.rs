@@ -1,0 +1,303 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! A driver for QEMU's `ivshmem-plain` device (PCI 1af4:1110) that uses its shared-memory BAR as
+//! a byte window.
+//!
+//! BAR2 is plain RAM behind MMIO, so everything written can be read back. The driver keeps a
+//! model of the BAR's contents in system memory and checks every byte of the BAR against it
+//! after copies of sizes from one byte to the whole BAR, at odd offsets, into and out of the BAR
+//! (`copy_from_slice`, `copy_to_slice` and their `try_` forms), and after moves between two
+//! windows of the BAR (`copy_from_view`), overlapping or not, whose model is `memmove()`. It
+//! reports every check as KTAP.
+//!
+//! QEMU must be started with `-object memory-backend-ram,id=shm,size=1M
+//! -device ivshmem-plain,memdev=shm`.
+
+use kernel::{
+    device::Core,
+    io::{
+        io_project,
+        io_read,
+        Io,
+        Mmio, //
+    },
+    pci,
+    prelude::*,
+    sizes::SZ_1M, //
+};
+
+#[path = "common/check.rs"]
+mod checks;
+#[path = "common/ktap.rs"]
+mod ktap;
+
+use checks::{
+    check,
+    check_eq, //
+};
+use ktap::Suite;
+
+/// The shared-memory BAR.
+const MEM_BAR: u32 = 2;
+/// The size of the shared memory the driver expects (`size=1M` on the QEMU command line).
+const MEM_SIZE: usize = SZ_1M;
+
+/// The whole shared memory as bytes.
+type MemView<'a> = Mmio<'a, [u8; MEM_SIZE]>;
+
+/// Lengths of the copies into and out of the BAR: around every power of two that a copy routine
+/// might treat specially, up to the whole BAR less one byte (the whole BAR is its own case).
+const LENGTHS: [usize; 26] = [
+    1,
+    2,
+    3,
+    4,
+    5,
+    7,
+    8,
+    9,
+    15,
+    16,
+    17,
+    63,
+    64,
+    65,
+    255,
+    256,
+    257,
+    4095,
+    4096,
+    4097,
+    65535,
+    65537,
+    262_143,
+    524_289,
+    MEM_SIZE - 3,
+    MEM_SIZE - 1,
+];
+
+/// Moves between two windows of the BAR, as `(source, destination, length)`: disjoint, the same
+/// window, and overlapping in both directions by less than, exactly and more than the 256 bytes
+/// that the MMIO backend moves at a time.
+const MOVES: [(usize, usize, usize); 12] = [
+    (0x1, 0x8_0001, 0x1_0001),
+    (0x9_0003, 0x3, 0x7ffd),
+    (0x4_0005, 0x4_0005, 0x1001),
+    (0x1001, 0x1002, 0x3fff),
+    (0x2003, 0x2002, 0x4001),
+    (0x3005, 0x3104, 0x3e9),
+    (0x3105, 0x3005, 0x3e9),
+    (0x5001, 0x5101, 0x3e9),
+    (0x5101, 0x5000, 0x3e9),
+    (0x11, 0x2_0013, 0x8_0001),
+    (0x4_0001, 0x3, 0x7_ffff),
+    (0x7_7777, 0x7_7777, 0),
+];
+
+/// Fills `buf` with bytes from a xorshift generator seeded with `seed`: no period that a copy to
+/// the wrong place could hide behind.
+fn fill(buf: &mut [u8], seed: u32) {
+    let mut x = seed | 1;
+    for b in buf {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        *b = x as u8;
+    }
+}
+
+/// Compares `got` with `want`, reporting the first difference at BAR offset `base + i`.
+fn compare(got: &[u8], want: &[u8], base: usize) -> Result {
+    check_eq!(got.len(), want.len());
+    if let Some(i) = (0..got.len()).find(|&i| got[i] != want[i]) {
+        let wrong = (i..got.len()).filter(|&j| got[j] != want[j]).count();
+        pr_err!(
+            "    # offset {:#x}: {:#04x}, expected {:#04x} ({} bytes differ from there on)\n",
+            base + i,
+            got[i],
+            want[i],
+            wrong
+        );
+        return Err(EINVAL);
+    }
+    Ok(())
+}
+
+/// The state of a run: the BAR, a model of what it holds, and a buffer to read it into.
+struct Run<'a> {
+    mem: MemView<'a>,
+    model: VVec<u8>,
+    scratch: VVec<u8>,
+}
+
+impl<'a> Run<'a> {
+    /// The `len` bytes at `start`, checked at runtime.
+    fn window(&self, start: usize, len: usize) -> Result<Mmio<'a, [u8]>> {
+        let end = start.checked_add(len).ok_or(ERANGE)?;
+        Ok(io_project!(self.mem, [try: start..end]))
+    }
+
+    /// Reads the whole BAR and checks every byte against the model.
+    fn verify_all(&mut self) -> Result {
+        self.window(0, MEM_SIZE)?
+            .try_copy_to_slice(&mut self.scratch)?;
+        compare(&self.scratch, &self.model, 0)
+    }
+
+    /// Fills the whole BAR from the model in one copy.
+    fn whole_bar(&mut self) -> Result {
+        fill(&mut self.model, 0x1234_5678);
+        self.window(0, MEM_SIZE)?.copy_from_slice(&self.model);
+        self.verify_all()
+    }
+
+    /// Copies `len` fresh bytes to `start` and back, checking the window byte by byte and then
+    /// the whole BAR.
+    fn copy_in_out(&mut self, start: usize, len: usize, try_forms: bool) -> Result {
+        let window = self.window(start, len)?;
+        let data = &mut self.scratch[..len];
+        fill(data, (start ^ (len << 8)) as u32);
+        if try_forms {
+            window.try_copy_from_slice(data)?;
+        } else {
+            window.copy_from_slice(data);
+        }
+        self.model[start..start + len].copy_from_slice(data);
+
+        data.fill(0);
+        if try_forms {
+            window.try_copy_to_slice(data)?;
+        } else {
+            window.copy_to_slice(data);
+        }
+        compare(data, &self.model[start..start + len], start)?;
+
+        // Single-byte reads at the edges of the window, and of its neighbours, take another
+        // path than the copies.
+        for i in [start.wrapping_sub(1), start, start + len - 1, start + len] {
+            if i < MEM_SIZE {
+                check_eq!(io_read!(self.mem, [try: i]), self.model[i]);
+            }
+        }
+        self.verify_all()
+    }
+
+    /// The copies of one length: at offset 1, and at the last odd offset where they fit.
+    fn copies_of(&mut self, len: usize) -> Result {
+        let last = (MEM_SIZE - len - 1) | 1;
+        self.copy_in_out(1, len, false)?;
+        self.copy_in_out(last, len, true)
+    }
+
+    /// A length mismatch fails with `EINVAL` and leaves both sides alone.
+    fn length_mismatch(&mut self) -> Result {
+        let window = self.window(0x101, 64)?;
+        let mut data = [0xa5u8; 65];
+        check_eq!(window.try_copy_from_slice(&data), Err(EINVAL));
+        check_eq!(window.try_copy_from_slice(&data[..63]), Err(EINVAL));
+        check_eq!(window.try_copy_to_slice(&mut data), Err(EINVAL));
+        check_eq!(window.try_copy_to_slice(&mut data[..63]), Err(EINVAL));
+        check!(data.iter().all(|&b| b == 0xa5));
+        check_eq!(
+            window.try_copy_from_view(self.window(0x2001, 63)?),
+            Err(EINVAL)
+        );
+        self.verify_all()
+    }
+
+    /// Windows past the end of the BAR are refused with `ERANGE`.
+    fn out_of_range(&self) -> Result {
+        check_eq!(self.window(MEM_SIZE - 3, 4).err(), Some(ERANGE));
+        check_eq!(self.window(MEM_SIZE + 1, 0).err(), Some(ERANGE));
+        let project = |start: usize, end: usize| -> Result<Mmio<'a, [u8]>> {
+            Ok(io_project!(self.mem, [try: start..end]))
+        };
+        check_eq!(project(9, 8).err(), Some(ERANGE));
+        check_eq!(project(usize::MAX - 1, usize::MAX).err(), Some(ERANGE));
+        check_eq!(project(0, MEM_SIZE + 1).err(), Some(ERANGE));
+        check!(self.window(MEM_SIZE, 0).is_ok());
+        Ok(())
+    }
+
+    /// Moves between windows of the BAR, each checked against `memmove()` on the model.
+    fn moves(&mut self) -> Result {
+        for (src, dst, len) in MOVES {
+            let from = self.window(src, len)?;
+            self.window(dst, len)?.copy_from_view(from);
+            self.model.copy_within(src..src + len, dst);
+            self.verify_all()?;
+        }
+        Ok(())
+    }
+}
+
+fn exercise(pdev: &pci::Device<Core<'_>>, suite: &mut Suite<'_>) -> Result {
+    let bar = suite.step(
+        "map_bar2",
+        pdev.iomap_region_sized::<MEM_SIZE>(MEM_BAR, c"io_ivshmem"),
+    )?;
+    suite.note(fmt!("BAR2: {} bytes of shared memory", (&bar).size()));
+
+    // A region has no byte view of its own; a byte array of the expected size is cast from it,
+    // checked to fit at runtime.
+    let mem = suite.step("byte_view", (&bar).try_cast::<[u8; MEM_SIZE]>())?;
+    let mut run = Run {
+        mem,
+        model: VVec::from_elem(0, MEM_SIZE, GFP_KERNEL)?,
+        scratch: VVec::from_elem(0, MEM_SIZE, GFP_KERNEL)?,
+    };
+
+    suite.run("copy_whole_bar", || run.whole_bar());
+    for len in LENGTHS {
+        let result = run.copies_of(len);
+        suite.case(fmt!("copy_{}_bytes", len), result);
+    }
+    suite.run("length_mismatch_einval", || run.length_mismatch());
+    suite.run("out_of_range_erange", || run.out_of_range());
+    suite.run("copy_from_view_memmove", || run.moves());
+    suite.note(fmt!(
+        "{} copies and {} moves checked against the model",
+        2 * LENGTHS.len() + 1,
+        MOVES.len()
+    ));
+    Ok(())
+}
+
+struct IvshmemDriver;
+
+kernel::pci_device_table!(
+    PCI_TABLE,
+    <IvshmemDriver as pci::Driver>::IdInfo,
+    [(
+        pci::DeviceId::from_id(pci::Vendor::REDHAT_QUMRANET, 0x1110),
+        ()
+    )]
+);
+
+impl pci::Driver for IvshmemDriver {
+    type IdInfo = ();
+    type Data<'bound> = ();
+    const ID_TABLE: pci::IdTable<Self::IdInfo> = &PCI_TABLE;
+
+    fn probe<'bound>(
+        pdev: &'bound pci::Device<Core<'_>>,
+        _info: Option<&'bound Self::IdInfo>,
+    ) -> impl PinInit<Self::Data<'bound>, Error> + 'bound {
+        pdev.enable_device_mem()?;
+
+        ktap::document(1);
+        let mut suite = Suite::begin(1, "io_ivshmem");
+        suite.note(fmt!("device {}", pdev.as_ref().name()));
+        let result = exercise(pdev, &mut suite);
+        suite.end();
+        result
+    }
+}
+
+kernel::module_pci_driver! {
+    type: IvshmemDriver,
+    name: "io_ivshmem",
+    authors: ["The typed I/O project"],
+    description: "Typed I/O sample for QEMU's ivshmem-plain device",
+    license: "GPL v2",
+}

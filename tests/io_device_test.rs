@@ -1,0 +1,499 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Test suites for the views that need a device, reported as KTAP by a PCI driver.
+//!
+//! The driver binds QEMU's `ivshmem-plain` device (PCI 1af4:1110), whose BAR2 is RAM behind
+//! MMIO: what is written can be read back, through any access width and any path. At probe it
+//! runs five suites:
+//!
+//! - `io_mmio`: `Mmio` views of BAR2: every width through every accessor form, whole-value and
+//!   slice copies, moves between windows checked against `memmove()`, and every error path;
+//! - `io_relaxed_mmio`: the same through `RelaxedMmio` views;
+//! - `io_iosysmap`: the same through `IoSysMap::Io`, and copies between an `IoSysMap::Io` and an
+//!   `IoSysMap::Sys` view;
+//! - `io_coherent`: `CoherentView`s of coherent DMA allocations for the device, and the DMA
+//!   address of projected views;
+//! - `io_config_space`: the device's configuration space in 8, 16 and 32 bits: read-only
+//!   registers, the writable interrupt line register (restored afterwards), and the errors.
+//!
+//! QEMU must be started with `-object memory-backend-ram,id=shm,size=1M
+//! -device ivshmem-plain,memdev=shm`.
+
+use core::{
+    hint::black_box,
+    mem::offset_of, //
+};
+
+use kernel::{
+    device::Core,
+    dma::{
+        Coherent,
+        CoherentView,
+        DmaAddress, //
+    },
+    io::{
+        io_project,
+        io_read,
+        io_write,
+        Io,
+        IoBase,
+        IoSysMap,
+        Mmio,
+        Region,
+        ResourceSize,
+        SysMem, //
+    },
+    pci,
+    prelude::*,
+};
+
+#[path = "../samples/common/check.rs"]
+mod checks;
+// Each module uses a part of the shared checks.
+#[allow(dead_code)]
+#[path = "common/io_checks.rs"]
+mod io_checks;
+#[path = "../samples/common/ktap.rs"]
+mod ktap;
+
+use checks::{
+    check,
+    check_eq, //
+};
+use io_checks::*;
+use ktap::Suite;
+
+/// The BAR that holds the shared memory.
+const SHM_BAR: u32 = 2;
+/// How much of it the tests map and use.
+const MAPPED: usize = 0x4000;
+/// Where in it the typed checks and the slice checks work.
+const TYPED_AT: usize = 0x100;
+const SLICE_AT: usize = 0x1000;
+/// The number of moves `moves_exhaustive` and `moves_chunked` make.
+const EXHAUSTIVE_MOVES: usize = 5525;
+const CHUNKED_MOVES: usize = 77;
+
+const _: () = assert!(SLICE_AT + SLICE_WINDOW <= MAPPED && TYPED_AT + 64 <= SLICE_AT);
+
+type Bar<'a> = pci::Bar<'a, MAPPED>;
+
+/// Checks that a move check made as many moves as it should.
+fn moves(made: Result<usize>, want: usize) -> Result {
+    check_eq!(made?, want);
+    Ok(())
+}
+
+/// Runs the checks that every backend with all widths must pass on a region view, a typed
+/// view and a byte view.
+macro_rules! every_form {
+    ($suite:expr, $region:expr, $typed:expr, $slice:expr) => {{
+        let suite: &mut Suite<'_> = &mut *$suite;
+        let (region, typed, slice) = ($region, $typed, $slice);
+        suite.run("region_u8", || region_u8(region));
+        suite.run("region_u16", || region_u16(region));
+        suite.run("region_u32", || region_u32(region));
+        suite.run("region_u64", || region_u64(region));
+        suite.run("region_u8_build_time", || region_u8_build(region));
+        suite.run("region_u16_build_time", || region_u16_build(region));
+        suite.run("region_u32_build_time", || region_u32_build(region));
+        suite.run("region_u8_errors", || region_u8_errors(region));
+        suite.run("region_u16_errors", || region_u16_errors(region));
+        suite.run("region_u32_errors", || region_u32_errors(region));
+        suite.run("region_u64_errors", || region_u64_errors(region));
+        suite.run("typed_fields", || typed_fields(typed));
+        suite.run("typed_errors", || typed_errors(typed));
+        suite.run("slice_copies", || slice_copies(slice));
+        suite.run("slice_errors", || slice_errors(slice));
+        suite.run("moves_every_overlap", || {
+            moves(moves_exhaustive(slice), EXHAUSTIVE_MOVES)
+        });
+        suite.run("moves_in_chunks", || {
+            moves(moves_chunked(slice), CHUNKED_MOVES)
+        });
+    }};
+}
+
+/// The three MMIO views the suites work on: the mapped region, a `Mixed` and a byte window.
+struct Views<'a> {
+    region: Mmio<'a, Region<MAPPED>>,
+    typed: Mmio<'a, Mixed>,
+    slice: Mmio<'a, [u8]>,
+}
+
+impl<'a> Views<'a> {
+    fn new(bar: &'a Bar<'_>) -> Result<Self> {
+        let region = bar.as_view();
+        let bytes = region.try_cast::<[u8; MAPPED]>()?;
+        Ok(Views {
+            region,
+            typed: io_project!(bytes, [try: TYPED_AT..TYPED_AT + 64]).try_cast::<Mixed>()?,
+            slice: io_project!(bytes, [try: SLICE_AT..SLICE_AT + SLICE_WINDOW]),
+        })
+    }
+}
+
+fn mmio_suite(suite: &mut Suite<'_>, pdev: &pci::Device<Core<'_>>, bar: &Bar<'_>) -> Result {
+    let views = suite.step("views_of_bar2", Views::new(bar))?;
+    suite.note(fmt!(
+        "BAR2: {} bytes mapped; the checks use the first {:#x}",
+        bar.size(),
+        MAPPED
+    ));
+    suite.run("bar_size", || {
+        check_eq!(bar.size() as ResourceSize, pdev.resource_len(SHM_BAR)?);
+        check_eq!(views.region.size(), bar.size());
+        Ok(())
+    });
+    every_form!(suite, views.region, views.typed, views.slice);
+    Ok(())
+}
+
+fn relaxed_suite(suite: &mut Suite<'_>, bar: &Bar<'_>) -> Result {
+    let views = suite.step("views_of_bar2", Views::new(bar))?;
+    let (region, typed, slice) = (
+        views.region.relaxed(),
+        views.typed.relaxed(),
+        views.slice.relaxed(),
+    );
+    every_form!(suite, region, typed, slice);
+    // Relaxed and ordered views of the same location see each other's accesses.
+    suite.run("relaxed_and_ordered_agree", || {
+        region.write32(0x0bad_cafe, 12);
+        check_eq!(region.ordered().read32(12), 0x0bad_cafe);
+        views.region.write16(0x1234, 14);
+        check_eq!(region.read16(14), 0x1234);
+        check_eq!(io_read!(typed.ordered(), .w), io_read!(typed, .w));
+        Ok(())
+    });
+    Ok(())
+}
+
+/// Copies between an I/O memory and a system memory view, in both directions, of lengths around
+/// the 256-byte chunks of the copy between different backends.
+fn sysmap_cross_copies(io: IoSysMap<'_, [u8]>) -> Result {
+    let len = io.len();
+    let mut io_model = KVec::from_elem(0u8, len, GFP_KERNEL)?;
+    let mut sys_model = KVec::from_elem(0u8, len, GFP_KERNEL)?;
+    let mut sys = KVec::from_elem(0u8, len, GFP_KERNEL)?;
+    let mut got = KVec::from_elem(0u8, len, GFP_KERNEL)?;
+    fill(&mut io_model, 17);
+    fill(&mut sys_model, 19);
+    let sys = IoSysMap::from(SysMem::from_mut(&mut sys[..]));
+    check!(io.is_iomem());
+    check!(!sys.is_iomem());
+    io.copy_from_slice(&io_model);
+    sys.copy_from_slice(&sys_model);
+
+    for (k, size) in [1, 255, 256, 257, 1000].into_iter().enumerate() {
+        let (a, b) = (2 * k + 1, 3 * k + 700);
+        io_project!(io, [try: a..a + size]).copy_from_view(io_project!(sys, [try: b..b + size]));
+        io_model[a..a + size].copy_from_slice(&sys_model[b..b + size]);
+        let (c, d) = (5 * k + 3, 7 * k + 1500);
+        io_project!(sys, [try: c..c + size]).copy_from_view(io_project!(io, [try: d..d + size]));
+        sys_model[c..c + size].copy_from_slice(&io_model[d..d + size]);
+    }
+    io.copy_to_slice(&mut got);
+    compare("I/O memory", &got, &io_model)?;
+    sys.copy_to_slice(&mut got);
+    compare("system memory", &got, &sys_model)
+}
+
+fn iosysmap_suite(suite: &mut Suite<'_>, bar: &Bar<'_>) -> Result {
+    let views = suite.step("views_of_bar2", Views::new(bar))?;
+    let (region, typed, slice) = (
+        IoSysMap::from(views.region),
+        IoSysMap::from(views.typed),
+        IoSysMap::from(views.slice),
+    );
+    suite.run("is_iomem", || {
+        check!(region.is_iomem() && typed.is_iomem() && slice.is_iomem());
+        Ok(())
+    });
+    every_form!(suite, region, typed, slice);
+    suite.run("copies_between_io_and_sys", || sysmap_cross_copies(slice));
+    Ok(())
+}
+
+/// The DMA address of a projected view is the allocation's plus the offset of the projection.
+fn dma_addresses(buf: &Coherent<[u8]>, typed: CoherentView<'_, Mixed>, typed_base: u64) -> Result {
+    let base = buf.dma_address();
+    let at = |offset: usize| base + offset as DmaAddress;
+    check_eq!(buf.as_view().dma_address(), base);
+    for (a, b) in [
+        (0, 1),
+        (1, 2),
+        (0x123, 0x456),
+        (SLICE_WINDOW - 1, SLICE_WINDOW),
+        (SLICE_WINDOW, SLICE_WINDOW),
+    ] {
+        let (a, b) = (black_box(a), black_box(b));
+        check_eq!(io_project!(buf, [try: a..b]).dma_address(), at(a));
+    }
+    let outer = io_project!(buf, [try: 0x100..0x300]);
+    check_eq!(
+        io_project!(outer, [try: 0x10..0x20]).dma_address(),
+        at(0x110)
+    );
+    check_eq!(io_project!(outer, [try: 0x7]).dma_address(), at(0x107));
+    check_eq!(
+        io_project!(buf, [try: 0x208..0x210])
+            .try_cast::<u64>()?
+            .dma_address(),
+        at(0x208)
+    );
+    let window = |a: usize, b: usize| -> Result<_> { Ok(io_project!(buf, [try: a..b])) };
+    check_eq!(window(SLICE_WINDOW, SLICE_WINDOW + 1).err(), Some(ERANGE));
+
+    check_eq!(typed.dma_address(), typed_base);
+    let field = |offset: usize| typed_base + offset as DmaAddress;
+    check_eq!(
+        io_project!(typed, .q).dma_address(),
+        field(offset_of!(Mixed, q))
+    );
+    let i = black_box(2);
+    check_eq!(
+        io_project!(typed, .arr[try: i]).dma_address(),
+        field(offset_of!(Mixed, arr) + i * size_of::<u32>())
+    );
+    check_eq!(
+        io_project!(typed, .bytes[try: 3..9]).dma_address(),
+        field(offset_of!(Mixed, bytes) + 3)
+    );
+    Ok(())
+}
+
+fn coherent_suite(suite: &mut Suite<'_>, pdev: &pci::Device<Core<'_>>) -> Result {
+    let dev = pdev.as_ref();
+    // `Coherent` wants the kernel's transmute traits and the views the derivable ones: allocate
+    // bytes and cast the view.
+    let raw = suite.step(
+        "alloc_typed",
+        Coherent::<[u8; size_of::<Mixed>()]>::zeroed(dev, GFP_KERNEL),
+    )?;
+    let buf = suite.step(
+        "alloc_slice",
+        Coherent::<u8>::zeroed_slice(dev, SLICE_WINDOW, GFP_KERNEL),
+    )?;
+    let typed = suite.step("typed_view", (&raw).try_cast::<Mixed>())?;
+    let slice = buf.as_view();
+    suite.note(fmt!(
+        "allocations at DMA addresses {:#x} and {:#x}",
+        raw.dma_address(),
+        buf.dma_address()
+    ));
+
+    suite.run("allocations_are_zeroed", || {
+        check_eq!(raw.as_view().copy_read(), [0u8; size_of::<Mixed>()]);
+        let mut got = KVec::from_elem(0xffu8, SLICE_WINDOW, GFP_KERNEL)?;
+        slice.copy_to_slice(&mut got);
+        check!(got.iter().all(|&b| b == 0));
+        Ok(())
+    });
+    suite.run("typed_fields", || typed_fields(typed));
+    suite.run("typed_errors", || typed_errors(typed));
+    suite.run("slice_copies", || slice_copies(slice));
+    suite.run("slice_errors", || slice_errors(slice));
+    suite.run("moves_every_overlap", || {
+        moves(moves_exhaustive(slice), EXHAUSTIVE_MOVES)
+    });
+    suite.run("moves_in_chunks", || {
+        moves(moves_chunked(slice), CHUNKED_MOVES)
+    });
+    suite.run("cpu_view_sees_writes", || {
+        io_write!(typed, .w, 0x600d_f00d);
+        check_eq!(io_read!(typed.as_sys_mem(), .w), 0x600d_f00d);
+        io_project!(slice, [try: 5..9]).copy_from_slice(b"dma!");
+        check_eq!(
+            io_project!(slice.as_sys_mem(), [try: 5..9])
+                .try_cast::<[u8; 4]>()?
+                .copy_read(),
+            *b"dma!"
+        );
+        Ok(())
+    });
+    suite.run("dma_address_after_projection", || {
+        dma_addresses(&buf, typed, raw.dma_address())
+    });
+    Ok(())
+}
+
+/// Checks the interrupt line register in every width and form; `restore` puts it back.
+fn interrupt_line(pdev: &pci::Device<Core<'_>>) -> Result {
+    const LINE: usize = 0x3c;
+    let cfg = pdev.config_space();
+    let dword = cfg.read32(LINE);
+    let pin = cfg.read8(LINE + 1);
+    check_eq!((dword >> 8) & 0xff, u32::from(pin));
+
+    cfg.write8(0xa5, LINE);
+    check_eq!(cfg.read8(LINE), 0xa5);
+    cfg.try_write8(0x5a, black_box(LINE))?;
+    check_eq!(cfg.try_read8(black_box(LINE))?, 0x5a);
+    cfg.update(LINE, |v: u8| !v);
+    check_eq!(cfg.read8(LINE), 0xa5);
+    cfg.try_update(black_box(LINE), |v: u8| v ^ 0x0f)?;
+    check_eq!(cfg.read::<u8, _>(LINE), 0xaa);
+
+    // Wider writes that cover the read-only pin register change the line only.
+    cfg.write16((u16::from(pin) << 8) | 0x42, LINE);
+    check_eq!(cfg.read16(LINE), (u16::from(pin) << 8) | 0x42);
+    cfg.try_write32((dword & !0xff) | 0x24, black_box(LINE))?;
+    check_eq!(cfg.try_read32(LINE)?, (dword & !0xff) | 0x24);
+    check_eq!(cfg.read8(LINE + 1), pin);
+
+    // Through a typed view of the header's last dword.
+    let tail =
+        io_project!(cfg.try_cast::<[u8; 0x40]>()?, [try: LINE..LINE + 4]).try_cast::<[u8; 4]>()?;
+    io_write!(tail, [build: 0], 0x33);
+    check_eq!(io_read!(tail, [build: 0]), 0x33);
+    check_eq!(cfg.read8(LINE), 0x33);
+    Ok(())
+}
+
+/// A typed view of the start of the configuration header.
+#[repr(C)]
+#[derive(FromBytes, IntoBytes)]
+struct Ids {
+    vendor: u16,
+    device: u16,
+    command: u16,
+    status: u16,
+    revision: u8,
+    class: [u8; 3],
+}
+
+fn config_space_suite(suite: &mut Suite<'_>, pdev: &pci::Device<Core<'_>>) {
+    let cfg = pdev.config_space();
+    suite.run("size", || {
+        check_eq!(cfg.size(), pdev.cfg_size().into_raw());
+        Ok(())
+    });
+    suite.run("read_only_ids_every_width", || {
+        let (vendor, device) = (pdev.vendor_id().as_raw(), pdev.device_id());
+        check_eq!(cfg.read16(0), vendor);
+        check_eq!(cfg.read16(2), device);
+        check_eq!(cfg.read32(0), (u32::from(device) << 16) | u32::from(vendor));
+        check_eq!(cfg.read8(1), (vendor >> 8) as u8);
+        check_eq!(cfg.try_read16(black_box(2))?, device);
+        check_eq!(cfg.try_read32(black_box(0))?, cfg.read32(0));
+        check_eq!(cfg.try_read8(black_box(8))?, pdev.revision_id());
+        check_eq!(cfg.read::<u16, _>(0usize), vendor);
+        let ids = cfg.try_cast::<Ids>()?;
+        check_eq!(io_read!(ids, .vendor), vendor);
+        check_eq!(io_read!(ids, .device), device);
+        check_eq!(io_read!(ids, .revision), pdev.revision_id());
+        let class = (u32::from(io_read!(ids, .class[build: 2])) << 16)
+            | (u32::from(io_read!(ids, .class[build: 1])) << 8)
+            | u32::from(io_read!(ids, .class[build: 0]));
+        check_eq!(class, pdev.pci_class().as_raw());
+        check_eq!(io_read!(ids, .command), cfg.read16(4));
+        check_eq!(io_read!(ids, .status), cfg.read16(6));
+        // Writes to read-only registers are dropped by the device.
+        cfg.write16(!vendor, 0);
+        io_write!(ids, .device, !device);
+        check_eq!(cfg.read32(0), (u32::from(device) << 16) | u32::from(vendor));
+        Ok(())
+    });
+    suite.run("interrupt_line_every_width", || {
+        let saved = cfg.read8(0x3c);
+        let result = interrupt_line(pdev);
+        cfg.write8(saved, 0x3c);
+        check_eq!(cfg.read8(0x3c), saved);
+        result
+    });
+    suite.run("errors", || {
+        let saved = cfg.read32(0x3c);
+        let size = cfg.size();
+        for offset in [size, size + 4, usize::MAX] {
+            let offset = black_box(offset);
+            check_eq!(cfg.try_read8(offset), Err(ERANGE));
+            check_eq!(cfg.try_read16(offset), Err(ERANGE));
+            check_eq!(cfg.try_read32(offset), Err(ERANGE));
+            check_eq!(cfg.try_write8(0, offset), Err(ERANGE));
+        }
+        check_eq!(cfg.try_read16(black_box(size - 1)), Err(ERANGE));
+        check_eq!(cfg.try_read32(black_box(size - 2)), Err(ERANGE));
+        check_eq!(cfg.try_read16(black_box(1)), Err(EINVAL));
+        check_eq!(cfg.try_read32(black_box(2)), Err(EINVAL));
+        check_eq!(cfg.try_write16(0, black_box(0x3d)), Err(EINVAL));
+        check_eq!(cfg.try_write32(0, black_box(0x3e)), Err(EINVAL));
+        check_eq!(cfg.try_update(black_box(0x3f), |v: u16| v), Err(EINVAL));
+        check_eq!(cfg.read32(0x3c), saved);
+        check_eq!(cfg.try_cast::<[u8; 257]>().err(), Some(ERANGE));
+        check_eq!(cfg.try_cast::<[u32; 65]>().err(), Some(ERANGE));
+        let ids = cfg.try_cast::<Ids>()?;
+        let class = |i: usize| -> Result<u8> { Ok(io_read!(ids, .class[try: i])) };
+        check_eq!(class(black_box(3)), Err(ERANGE));
+        // Conventional PCI devices have no extended configuration space.
+        if pdev.cfg_size() == pci::ConfigSpaceSize::Normal {
+            check_eq!(pdev.config_space_extended().err(), Some(EINVAL));
+        }
+        Ok(())
+    });
+}
+
+fn run(pdev: &pci::Device<Core<'_>>) {
+    ktap::document(5);
+    let bar = pdev.iomap_region_sized::<MAPPED>(SHM_BAR, c"io_device_test");
+
+    let mut suite = Suite::begin(1, "io_mmio");
+    if let Ok(bar) = suite.step("map_bar2", bar.as_ref().map_err(|e| *e)) {
+        let _ = mmio_suite(&mut suite, pdev, bar);
+    }
+    suite.end();
+
+    let mut suite = Suite::begin(2, "io_relaxed_mmio");
+    if let Ok(bar) = suite.step("map_bar2", bar.as_ref().map_err(|e| *e)) {
+        let _ = relaxed_suite(&mut suite, bar);
+    }
+    suite.end();
+
+    let mut suite = Suite::begin(3, "io_iosysmap");
+    if let Ok(bar) = suite.step("map_bar2", bar.as_ref().map_err(|e| *e)) {
+        let _ = iosysmap_suite(&mut suite, bar);
+    }
+    suite.end();
+
+    let mut suite = Suite::begin(4, "io_coherent");
+    let _ = coherent_suite(&mut suite, pdev);
+    suite.end();
+
+    let mut suite = Suite::begin(5, "io_config_space");
+    config_space_suite(&mut suite, pdev);
+    suite.end();
+}
+
+struct DeviceTest;
+
+kernel::pci_device_table!(
+    PCI_TABLE,
+    <DeviceTest as pci::Driver>::IdInfo,
+    [(
+        pci::DeviceId::from_id(pci::Vendor::REDHAT_QUMRANET, 0x1110),
+        ()
+    )]
+);
+
+impl pci::Driver for DeviceTest {
+    type IdInfo = ();
+    type Data<'bound> = ();
+    const ID_TABLE: pci::IdTable<Self::IdInfo> = &PCI_TABLE;
+
+    fn probe<'bound>(
+        pdev: &'bound pci::Device<Core<'_>>,
+        _info: Option<&'bound Self::IdInfo>,
+    ) -> impl PinInit<Self::Data<'bound>, Error> + 'bound {
+        pdev.enable_device_mem()?;
+        run(pdev);
+        Ok(())
+    }
+}
+
+kernel::module_pci_driver! {
+    type: DeviceTest,
+    name: "io_device_test",
+    authors: ["The typed I/O project"],
+    description: "KTAP test suites for the I/O views that need a device",
+    license: "GPL v2",
+}
