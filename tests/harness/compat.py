@@ -147,9 +147,12 @@ def check_kernel_crate(checks, args, overlay):
         checks.line(False, "client", "kernel crate",
                     f"{KERNEL_CRATE} is older than our {', '.join(stale)}")
         return inputs
-    checks.line(True, "client", "kernel crate",
-                f"{KERNEL_CRATE} compiled from {len(ours)} of our {len(overlay)} "
-                f"files, io.rs among them")
+    rust = sorted(p for p in overlay if p.endswith(".rs"))
+    unused = [p for p in rust if p not in ours]
+    detail = f"{KERNEL_CRATE} compiled from our {len(ours)} .rs files, io.rs among them"
+    if unused:
+        detail += f" (not among its sources: {', '.join(unused)})"
+    checks.line(True, "client", "kernel crate", detail)
     return inputs
 
 
