@@ -13,8 +13,8 @@
 HARNESS := tests/harness
 export KDIR BOOT_TIMEOUT ACCEL JOBS
 
-.PHONY: all setup kernel modules lint format host-test copycheck compat run test clean \
-	distclean
+.PHONY: all setup kernel modules lint format host-test run test clean distclean
+.PHONY: codegen bench clean-bench copycheck compat
 
 all: test
 
@@ -50,6 +50,18 @@ run: modules
 
 test: setup
 	@$(HARNESS)/test.sh
+
+# The code generation check of tests/bench alone (a stage of `make test`).
+codegen: kernel
+	@$(HARNESS)/codegen.sh
+
+# Benchmarks against upstream 7.3 and C (not part of `make test`): builds a
+# second, pristine kernel in build/obj-upstream; report in build/bench/.
+bench: modules
+	@$(HARNESS)/bench.sh
+
+clean-bench:
+	rm -rf build/bench build/obj-upstream build/stamps/upstream-config
 
 # Build outputs go; the downloaded and unpacked kernel source stays.
 clean:

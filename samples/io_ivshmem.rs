@@ -7,8 +7,8 @@
 //! model of the BAR's contents in system memory and checks every byte of the BAR against it
 //! after copies of sizes from one byte to the whole BAR, at odd offsets, into and out of the BAR
 //! (`copy_from_slice`, `copy_to_slice` and their `try_` forms), and after moves between two
-//! windows of the BAR (`copy_from_view`), overlapping or not, whose model is `memmove()`. It
-//! reports every check as KTAP.
+//! windows of the BAR (`copy_from_view`), overlapping or not, whose model is `memmove()`, and
+//! after fills of windows of the BAR (`fill`, C's `memset_io()`). It reports every check as KTAP.
 //!
 //! QEMU must be started with `-object memory-backend-ram,id=shm,size=1M
 //! -device ivshmem-plain,memdev=shm`.
@@ -43,7 +43,7 @@ const MEM_BAR: u32 = 2;
 const MEM_SIZE: usize = SZ_1M;
 
 /// The whole shared memory as bytes.
-type MemView<'a> = Mmio<'a, [u8; MEM_SIZE]>;
+type MemView<'a> = Mmio<'a, [u8]>;
 
 /// Lengths of the copies into and out of the BAR: around every power of two that a copy routine
 /// might treat specially, up to the whole BAR less one byte (the whole BAR is its own case).
@@ -92,6 +92,21 @@ const MOVES: [(usize, usize, usize); 12] = [
     (0x11, 0x2_0013, 0x8_0001),
     (0x4_0001, 0x3, 0x7_ffff),
     (0x7_7777, 0x7_7777, 0),
+];
+
+/// Fills of windows of the BAR, as `(start, length, byte)`: single bytes at both ends, odd
+/// offsets and lengths around the sizes a `memset_io()` may treat specially, and the whole BAR
+/// less its first and last byte.
+const FILLS: [(usize, usize, u8); 9] = [
+    (0, 1, 0x01),
+    (MEM_SIZE - 1, 1, 0x02),
+    (0x3, 0x7, 0x03),
+    (0x101, 0xff, 0x04),
+    (0x1001, 0x1001, 0x05),
+    (0x2_0003, 0x1_0000, 0x06),
+    (0x8_0001, 0x7_fffd, 0x07),
+    (0x4_0000, 0, 0x08),
+    (1, MEM_SIZE - 2, 0xff),
 ];
 
 /// Fills `buf` with bytes from a xorshift generator seeded with `seed`: no period that a copy to
@@ -229,6 +244,24 @@ impl<'a> Run<'a> {
         }
         Ok(())
     }
+
+    /// Fills of windows of the BAR: every byte of the window takes the value, and every byte
+    /// outside it keeps its own, which the whole BAR checked against the model shows.
+    fn fills(&mut self) -> Result {
+        for (start, len, byte) in FILLS {
+            self.window(start, len)?.fill(byte);
+            self.model[start..start + len].fill(byte);
+            self.verify_all()?;
+        }
+        Ok(())
+    }
+
+    /// Clears the whole BAR with one fill, leaving it as QEMU created it.
+    fn clear(&mut self) -> Result {
+        self.mem.fill(0);
+        self.model.fill(0);
+        self.verify_all()
+    }
 }
 
 fn exercise(pdev: &pci::Device<Core<'_>>, suite: &mut Suite<'_>) -> Result {
@@ -238,9 +271,12 @@ fn exercise(pdev: &pci::Device<Core<'_>>, suite: &mut Suite<'_>) -> Result {
     )?;
     suite.note(fmt!("BAR2: {} bytes of shared memory", (&bar).size()));
 
-    // A region has no byte view of its own; a byte array of the expected size is cast from it,
-    // checked to fit at runtime.
-    let mem = suite.step("byte_view", (&bar).try_cast::<[u8; MEM_SIZE]>())?;
+    // The byte view of the whole BAR; the model has the size the BAR is expected to have.
+    let mem = (&bar).as_bytes();
+    suite.run("byte_view_of_whole_bar", || {
+        check_eq!(mem.len(), MEM_SIZE);
+        Ok(())
+    });
     let mut run = Run {
         mem,
         model: VVec::from_elem(0, MEM_SIZE, GFP_KERNEL)?,
@@ -255,10 +291,13 @@ fn exercise(pdev: &pci::Device<Core<'_>>, suite: &mut Suite<'_>) -> Result {
     suite.run("length_mismatch_einval", || run.length_mismatch());
     suite.run("out_of_range_erange", || run.out_of_range());
     suite.run("copy_from_view_memmove", || run.moves());
+    suite.run("fill_windows", || run.fills());
+    suite.run("fill_whole_bar", || run.clear());
     suite.note(fmt!(
-        "{} copies and {} moves checked against the model",
+        "{} copies, {} moves and {} fills checked against the model",
         2 * LENGTHS.len() + 1,
-        MOVES.len()
+        MOVES.len(),
+        FILLS.len() + 1
     ));
     Ok(())
 }

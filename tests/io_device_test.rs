@@ -16,6 +16,12 @@
 //! - `io_config_space`: the device's configuration space in 8, 16 and 32 bits: read-only
 //!   registers, the writable interrupt line register (restored afterwards), and the errors.
 //!
+//! Each of the first four suites also checks what the layer adds beyond 7.3 on its backend: an
+//! 8-byte aligned region with build-time checked 64-bit accesses, windows, byte views,
+//! build-time checked casts, fill, byte-order types, split 64-bit accesses, FIFO accessors,
+//! offsets and `register!` registers in a typed view, and `Debug`; `io_config_space` checks a
+//! whole-header copy, byte-order reads, the `try_` accessors and fill there.
+//!
 //! QEMU must be started with `-object memory-backend-ram,id=shm,size=1M
 //! -device ivshmem-plain,memdev=shm`.
 
@@ -35,11 +41,19 @@ use kernel::{
         io_project,
         io_read,
         io_write,
+        Align8,
+        Be16,
+        Be32,
+        Be64,
         Io,
         IoBase,
         IoSysMap,
+        Le16,
+        Le32,
+        Le64,
         Mmio,
         Region,
+        RegionAlign,
         ResourceSize,
         SysMem, //
     },
@@ -114,6 +128,27 @@ macro_rules! every_form {
     }};
 }
 
+/// Runs the checks of what the layer adds beyond 7.3 on a region view, a typed view and a byte
+/// view of a backend that has every width and byte order.
+macro_rules! beyond_7_3 {
+    ($suite:expr, $region:expr, $typed:expr, $slice:expr) => {{
+        let suite: &mut Suite<'_> = &mut *$suite;
+        let (region, typed, slice) = ($region, $typed, $slice);
+        suite.run("align8_region_u64_build_time", || region_align8(region));
+        suite.run("windows", || region_windows(region));
+        suite.run("byte_views", || byte_views(region, typed));
+        suite.run("build_checked_casts", || build_checked_casts(region));
+        suite.run("fill_region", || fill_region(region));
+        suite.run("fill_typed", || fill_typed(typed));
+        suite.run("fill_slice", || fill_slice(slice));
+        suite.run("split_64bit_halves", || split_halves(typed));
+        suite.run("fifo", || fifos(typed));
+        suite.run("byte_order", || byte_order(region));
+        suite.run("offsets_in_typed_view", || typed_offsets(typed));
+        suite.run("registers_in_typed_view", || typed_registers(typed));
+    }};
+}
+
 /// The three MMIO views the suites work on: the mapped region, a `Mixed` and a byte window.
 struct Views<'a> {
     region: Mmio<'a, Region<MAPPED>>,
@@ -146,6 +181,44 @@ fn mmio_suite(suite: &mut Suite<'_>, pdev: &pci::Device<Core<'_>>, bar: &Bar<'_>
         Ok(())
     });
     every_form!(suite, views.region, views.typed, views.slice);
+    beyond_7_3!(suite, views.region, views.typed, views.slice);
+    suite.run("debug_format", || {
+        let start = views.region.as_raw().addr();
+        debug_is(
+            views.region,
+            fmt!("Mmio({:#x}..{:#x})", start, start + bar.size()),
+        )?;
+        debug_is(
+            views.typed,
+            fmt!(
+                "Mmio({:#x}..{:#x})",
+                start + TYPED_AT,
+                start + TYPED_AT + 64
+            ),
+        )?;
+        let field = io_project!(views.typed, .q);
+        debug_is(
+            field,
+            fmt!(
+                "Mmio({:#x}..{:#x})",
+                start + TYPED_AT + 8,
+                start + TYPED_AT + 16
+            ),
+        )?;
+        debug_is(
+            views.slice,
+            fmt!(
+                "Mmio({:#x}..{:#x})",
+                start + SLICE_AT,
+                start + SLICE_AT + SLICE_WINDOW
+            ),
+        )?;
+        // The BAR's own handle formats as its view.
+        debug_is(
+            bar.as_view(),
+            fmt!("Mmio({:#x}..{:#x})", start, start + bar.size()),
+        )
+    });
     Ok(())
 }
 
@@ -157,6 +230,22 @@ fn relaxed_suite(suite: &mut Suite<'_>, bar: &Bar<'_>) -> Result {
         views.slice.relaxed(),
     );
     every_form!(suite, region, typed, slice);
+    beyond_7_3!(suite, region, typed, slice);
+    suite.run("debug_format", || {
+        let start = views.region.as_raw().addr();
+        debug_is(
+            region,
+            fmt!("RelaxedMmio({:#x}..{:#x})", start, start + bar.size()),
+        )?;
+        debug_is(
+            io_project!(typed, .arr[build: 1]),
+            fmt!(
+                "RelaxedMmio({:#x}..{:#x})",
+                start + TYPED_AT + 20,
+                start + TYPED_AT + 24
+            ),
+        )
+    });
     // Relaxed and ordered views of the same location see each other's accesses.
     suite.run("relaxed_and_ordered_agree", || {
         region.write32(0x0bad_cafe, 12);
@@ -211,7 +300,68 @@ fn iosysmap_suite(suite: &mut Suite<'_>, bar: &Bar<'_>) -> Result {
         Ok(())
     });
     every_form!(suite, region, typed, slice);
+    beyond_7_3!(suite, region, typed, slice);
     suite.run("copies_between_io_and_sys", || sysmap_cross_copies(slice));
+    suite.run("byte_order_same_on_io_and_sys", || {
+        let mut sys = [0u64; REGION_WINDOW / 8];
+        let sys = IoSysMap::from(SysMem::<Region<REGION_WINDOW, Align8>>::try_from_bytes(
+            sys.as_mut_bytes(),
+        )?);
+        byte_order_agrees(region, sys)
+    });
+    suite.run("debug_format", || {
+        let start = views.region.as_raw().addr();
+        debug_is(
+            slice,
+            fmt!(
+                "IoSysMap::Io(Mmio({:#x}..{:#x}))",
+                start + SLICE_AT,
+                start + SLICE_AT + SLICE_WINDOW
+            ),
+        )
+    });
+    Ok(())
+}
+
+/// The same byte-order values written through an I/O memory and a system memory `IoSysMap` leave
+/// the same bytes, and read back the same from either.
+fn byte_order_agrees<const N: usize, A: RegionAlign>(
+    io: IoSysMap<'_, Region<N, A>>,
+    sys: IoSysMap<'_, Region<REGION_WINDOW, Align8>>,
+) -> Result {
+    check!(io.is_iomem() && !sys.is_iomem());
+    for map in [
+        io.try_window::<Region<32>>(0, 32)?,
+        sys.try_window::<Region<32>>(0, 32)?,
+    ] {
+        map.fill(0);
+        map.write(0usize, Le16::new(0xa1b2));
+        map.write(2usize, Be16::new(0xa1b2));
+        map.write(4usize, Le32::new(0x0102_0304));
+        map.write(8usize, Be32::new(0x0102_0304));
+        map.try_write(16usize, Le64::new(0x1112_1314_1516_1718))?;
+        map.try_write(24usize, Be64::new(0x1112_1314_1516_1718))?;
+    }
+    let (mut a, mut b) = ([0u8; 32], [0u8; 32]);
+    io_project!(io.as_bytes(), [try: 0..32]).copy_to_slice(&mut a);
+    io_project!(sys.as_bytes(), [try: 0..32]).copy_to_slice(&mut b);
+    check_eq!(a, b);
+    check_eq!(a[..12], [0xb2, 0xa1, 0xa1, 0xb2, 4, 3, 2, 1, 1, 2, 3, 4]);
+    for map in [
+        io.try_window::<Region<32>>(0, 32)?,
+        sys.try_window::<Region<32>>(0, 32)?,
+    ] {
+        check_eq!(map.read::<Be16, _>(2usize).get(), 0xa1b2);
+        check_eq!(map.read::<Le32, _>(4usize).get(), 0x0102_0304);
+        check_eq!(
+            map.try_read::<Be64, _>(24usize)?.get(),
+            0x1112_1314_1516_1718
+        );
+        check_eq!(
+            map.try_read::<Le64, _>(24usize)?.get(),
+            0x1817_1615_1413_1211
+        );
+    }
     Ok(())
 }
 
@@ -315,6 +465,58 @@ fn coherent_suite(suite: &mut Suite<'_>, pdev: &pci::Device<Core<'_>>) -> Result
     suite.run("dma_address_after_projection", || {
         dma_addresses(&buf, typed, raw.dma_address())
     });
+
+    let region = suite.step(
+        "align8_region_view",
+        (&raw).try_as_region::<Region<REGION_WINDOW, Align8>>(),
+    )?;
+    beyond_7_3!(suite, region, typed, slice);
+    suite.run("dma_address_of_windows_and_casts", || {
+        let base = raw.dma_address();
+        check_eq!(region.dma_address(), base);
+        check_eq!(
+            region.try_window::<Region<8>>(16, 16)?.dma_address(),
+            base + 16
+        );
+        check_eq!(region.window::<Region<16>, 48>().dma_address(), base + 48);
+        check_eq!(
+            io_project!(region.as_bytes(), [try: 5..9]).dma_address(),
+            base + 5
+        );
+        check_eq!(
+            io_project!(region.cast::<Descriptor>(), .tag).dma_address(),
+            base + 12
+        );
+        check_eq!(
+            io_project!(buf.as_view(), [try: 0x300..0x340])
+                .try_as_region::<Region<64, Align8>>()?
+                .dma_address(),
+            buf.dma_address() + 0x300
+        );
+        Ok(())
+    });
+    suite.run("debug_format", || {
+        let cpu = typed.as_sys_mem().as_ptr().addr();
+        debug_is(
+            typed,
+            fmt!(
+                "CoherentView {{ cpu: SysMem({:#x}..{:#x}), dma_address: {:#x} }}",
+                cpu,
+                cpu + 64,
+                raw.dma_address()
+            ),
+        )?;
+        let field = io_project!(typed, .w);
+        debug_is(
+            field,
+            fmt!(
+                "CoherentView {{ cpu: SysMem({:#x}..{:#x}), dma_address: {:#x} }}",
+                cpu + 4,
+                cpu + 8,
+                raw.dma_address() + 4
+            ),
+        )
+    });
     Ok(())
 }
 
@@ -361,6 +563,167 @@ struct Ids {
     status: u16,
     revision: u8,
     class: [u8; 3],
+}
+
+/// The type 0 configuration header, whole.
+#[repr(C)]
+#[derive(FromBytes, IntoBytes)]
+struct Type0Header {
+    vendor_id: u16,
+    device_id: u16,
+    command: u16,
+    status: u16,
+    revision_id: u8,
+    class_code: [u8; 3],
+    cache_line_size: u8,
+    latency_timer: u8,
+    header_type: u8,
+    bist: u8,
+    bars: [u32; 6],
+    cardbus_cis: u32,
+    subsystem_vendor_id: u16,
+    subsystem_id: u16,
+    rom_address: u32,
+    capabilities: u8,
+    _reserved: [u8; 7],
+    interrupt_line: u8,
+    interrupt_pin: u8,
+    min_grant: u8,
+    max_latency: u8,
+}
+
+const _: () = assert!(size_of::<Type0Header>() == 0x40);
+
+/// The identification registers, in the byte order configuration space defines.
+#[repr(C)]
+#[derive(FromBytes, IntoBytes)]
+struct LeIds {
+    vendor: Le16,
+    device: Le16,
+}
+
+/// A copy of the whole header matches the registers read one by one and what the PCI core read.
+fn header_copy(pdev: &pci::Device<Core<'_>>) -> Result {
+    let cfg = pdev.config_space();
+    let mut h = cfg.cast::<Type0Header>().copy_read();
+    check_eq!(h.vendor_id, pdev.vendor_id().as_raw());
+    check_eq!(h.device_id, pdev.device_id());
+    check_eq!(h.revision_id, pdev.revision_id());
+    let class = (u32::from(h.class_code[2]) << 16)
+        | (u32::from(h.class_code[1]) << 8)
+        | u32::from(h.class_code[0]);
+    check_eq!(class, pdev.pci_class().as_raw());
+    check_eq!(h.subsystem_vendor_id, pdev.subsystem_vendor_id());
+    check_eq!(h.subsystem_id, pdev.subsystem_device_id());
+    check_eq!(h.command, cfg.read16(4));
+    check_eq!(h.status, cfg.read16(6));
+    check_eq!(h.header_type, cfg.read8(0x0e));
+    for (i, bar) in h.bars.iter().enumerate() {
+        check_eq!(*bar, cfg.try_read32(black_box(0x10 + 4 * i))?);
+    }
+    check_eq!(h.capabilities, cfg.read8(0x34));
+    check_eq!(h.interrupt_line, cfg.read8(0x3c));
+    check_eq!(h.interrupt_pin, cfg.read8(0x3d));
+    check_eq!(h.max_latency, cfg.read8(0x3f));
+
+    // The same bytes as dwords, as a byte copy, and as a copy at odd offsets (byte, word and
+    // dword cycles mixed).
+    let mut dwords = cfg.cast::<[u32; 16]>().copy_read();
+    for (i, dword) in dwords.iter().enumerate() {
+        check_eq!(*dword, cfg.try_read32(black_box(4 * i))?);
+    }
+    let mut bytes = [0u8; 0x40];
+    io_project!(cfg.as_bytes(), [try: 0..0x40]).copy_to_slice(&mut bytes);
+    check_eq!(&bytes[..], &*h.as_mut_bytes());
+    check_eq!(&bytes[..], &*dwords.as_mut_bytes());
+    let mut odd = [0u8; 11];
+    io_project!(cfg.as_bytes(), [try: 1..12]).try_copy_to_slice(&mut odd)?;
+    check_eq!(odd[..], bytes[1..12]);
+    Ok(())
+}
+
+/// Byte-order types read the identification registers as the values the PCI core has.
+fn byte_order_ids(pdev: &pci::Device<Core<'_>>) -> Result {
+    let cfg = pdev.config_space();
+    let (vendor, device) = (pdev.vendor_id().as_raw(), pdev.device_id());
+    check_eq!(cfg.read::<Le16, _>(0usize).get(), vendor);
+    check_eq!(cfg.read::<Le16, _>(2usize).get(), device);
+    check_eq!(cfg.read::<Be16, _>(0usize).get(), vendor.swap_bytes());
+    check_eq!(
+        cfg.read::<Le32, _>(0usize).get(),
+        (u32::from(device) << 16) | u32::from(vendor)
+    );
+    check_eq!(
+        cfg.read::<Be32, _>(0usize).get(),
+        ((u32::from(device) << 16) | u32::from(vendor)).swap_bytes()
+    );
+    check_eq!(cfg.try_read::<Le16, _>(black_box(2usize))?.get(), device);
+    check_eq!(cfg.try_read::<Le16, _>(black_box(1usize)), Err(EINVAL));
+    check_eq!(cfg.try_read::<Le32, _>(black_box(cfg.size())), Err(ERANGE));
+    let ids = cfg.cast::<LeIds>();
+    check_eq!(io_read!(ids, .vendor).get(), vendor);
+    check_eq!(io_project!(ids, .device).try_read_val()?.get(), device);
+    let copy = ids.copy_read();
+    check_eq!((copy.vendor.get(), copy.device.get()), (vendor, device));
+    Ok(())
+}
+
+/// The `try_` accessors of projections and offsets give the same values as the plain ones, and
+/// write what they are given.
+fn try_accessors(pdev: &pci::Device<Core<'_>>) -> Result {
+    let cfg = pdev.config_space();
+    let hdr = cfg.cast::<Type0Header>();
+    check_eq!(
+        io_project!(hdr, .vendor_id).try_read_val()?,
+        pdev.vendor_id().as_raw()
+    );
+    check_eq!(
+        io_project!(hdr, .revision_id).try_read_val()?,
+        pdev.revision_id()
+    );
+    check_eq!(
+        io_project!(hdr, .bars[build: 2]).try_read_val()?,
+        cfg.read32(0x18)
+    );
+    let line = io_project!(hdr, .interrupt_line);
+    line.try_write_val(0x6b)?;
+    check_eq!(line.try_read_val()?, 0x6b);
+    check_eq!(cfg.try_read::<u8, _>(black_box(0x3cusize))?, 0x6b);
+    cfg.try_write(black_box(0x3cusize), 0x7cu8)?;
+    check_eq!(cfg.read8(0x3c), 0x7c);
+    cfg.try_update(black_box(0x3cusize), |v: u8| v + 1)?;
+    check_eq!(line.read_val(), 0x7d);
+    Ok(())
+}
+
+/// Fill on configuration space: the interrupt line, alone and with the read-only pin.
+fn config_fill(pdev: &pci::Device<Core<'_>>) -> Result {
+    let cfg = pdev.config_space();
+    let pin = cfg.read8(0x3d);
+    let line = io_project!(cfg.cast::<Type0Header>(), .interrupt_line);
+    line.fill(0xa5);
+    check_eq!(cfg.read8(0x3c), 0xa5);
+    io_project!(cfg.as_bytes(), [try: 0x3c..0x3d]).fill(0x5a);
+    check_eq!(cfg.read8(0x3c), 0x5a);
+    // The pin is read-only: a fill over both changes the line only.
+    io_project!(cfg.as_bytes(), [try: 0x3c..0x3e]).fill(0x11);
+    check_eq!(cfg.read16(0x3c), (u16::from(pin) << 8) | 0x11);
+    io_project!(cfg.as_bytes(), [try: 0x3c..0x3c]).fill(0xff);
+    check_eq!(cfg.read8(0x3c), 0x11);
+    Ok(())
+}
+
+/// Runs `check`, then puts the interrupt line register back as it was.
+fn restoring_line(
+    pdev: &pci::Device<Core<'_>>,
+    check: fn(&pci::Device<Core<'_>>) -> Result,
+) -> Result {
+    let cfg = pdev.config_space();
+    let saved = cfg.read8(0x3c);
+    let result = check(pdev);
+    cfg.write8(saved, 0x3c);
+    check_eq!(cfg.read8(0x3c), saved);
+    result
 }
 
 fn config_space_suite(suite: &mut Suite<'_>, pdev: &pci::Device<Core<'_>>) {
@@ -430,6 +793,23 @@ fn config_space_suite(suite: &mut Suite<'_>, pdev: &pci::Device<Core<'_>>) {
             check_eq!(pdev.config_space_extended().err(), Some(EINVAL));
         }
         Ok(())
+    });
+    suite.run("copy_read_whole_header", || header_copy(pdev));
+    suite.run("byte_order_ids", || byte_order_ids(pdev));
+    suite.run("try_accessors", || restoring_line(pdev, try_accessors));
+    suite.run("fill", || restoring_line(pdev, config_fill));
+    suite.run("debug_format", || {
+        debug_is(cfg, fmt!("ConfigSpace(0x0..{:#x})", cfg.size()))?;
+        let hdr = cfg.cast::<Type0Header>();
+        debug_is(hdr, fmt!("ConfigSpace(0x0..0x40)"))?;
+        debug_is(
+            io_project!(hdr, .interrupt_line),
+            fmt!("ConfigSpace(0x3c..0x3d)"),
+        )?;
+        debug_is(
+            io_project!(hdr, .bars[build: 2]),
+            fmt!("ConfigSpace(0x18..0x1c)"),
+        )
     });
 }
 

@@ -9,6 +9,10 @@
 //! - `io_sysmem_copy`: slice copies in every size, and view-to-view moves checked against a
 //!   `memmove()` model, overlapping in both directions.
 //! - `io_sysmap_sys`: the same on `IoSysMap::Sys` and on an `EitherView`.
+//! - `io_sysmem_beyond`: what the layer adds beyond 7.3 (8-byte aligned regions, windows, byte
+//!   views, build-time checked casts, fill, byte-order types, split 64-bit accesses, FIFO
+//!   accessors, offsets and registers in typed views, `Debug`), on `SysMem`, `IoSysMap::Sys` and
+//!   `EitherView`, checked in the memory itself where it can be looked at directly.
 
 use kernel::prelude::*;
 
@@ -424,6 +428,246 @@ mod sysmap {
         slice_copies(either)?;
         check_eq!(moves_chunked(either)?, 77);
         Ok(())
+    }
+}
+
+#[kunit_tests(io_sysmem_beyond)]
+mod beyond {
+    use kernel::io::{
+        io_project,
+        Align8,
+        Be32,
+        EitherView,
+        Io,
+        IoSysMap,
+        Le16,
+        Le32,
+        Le64,
+        MmioBackend,
+        Region,
+        SysMem,
+        SysMemBackend, //
+    };
+    use kernel::prelude::*;
+
+    use crate::{
+        buffers::{
+            bytes,
+            Words, //
+        },
+        checks::{
+            check,
+            check_eq, //
+        },
+        io_checks::*,
+    };
+
+    type Region8 = Region<REGION_WINDOW, Align8>;
+
+    /// Every region check of what is beyond 7.3.
+    fn region_checks<'a, const N: usize, A: kernel::io::RegionAlign, H>(io: H) -> Result
+    where
+        H: Io<'a, Target = Region<N, A>>,
+        H::Backend: AllWidths + ByteOrders,
+    {
+        region_align8(io)?;
+        region_windows(io)?;
+        build_checked_casts(io)?;
+        fill_region(io)?;
+        byte_order(io)
+    }
+
+    /// Every typed-view check of what is beyond 7.3.
+    fn typed_checks<'a, H>(io: H) -> Result
+    where
+        H: Io<'a, Target = Mixed>,
+        H::Backend: AllWidths,
+    {
+        fill_typed(io)?;
+        split_halves(io)?;
+        fifos(io)?;
+        typed_offsets(io)?;
+        typed_registers(io)
+    }
+
+    #[test]
+    fn stack_region() -> Result {
+        let mut words: Words = [0; 8];
+        region_checks(SysMem::<Region8>::try_from_bytes(words.as_mut_bytes())?)
+    }
+
+    #[test]
+    fn kvec_region() -> Result {
+        // A byte vector makes a 4-byte aligned region; the Align8 checks convert it at runtime.
+        let mut bytes = KVec::from_elem(0u8, REGION_WINDOW, GFP_KERNEL)?;
+        region_checks(SysMem::<Region<REGION_WINDOW>>::try_from_bytes(&mut bytes)?)
+    }
+
+    #[test]
+    fn stack_typed() -> Result {
+        let mut value = Mixed::sample(0);
+        typed_checks(SysMem::from_mut(&mut value))
+    }
+
+    #[test]
+    fn kbox_typed_and_byte_views() -> Result {
+        let mut value = KBox::new(Mixed::sample(0), GFP_KERNEL)?;
+        let mut words = KBox::new([0u64; 8], GFP_KERNEL)?;
+        let region = SysMem::<Region8>::try_from_bytes(words.as_mut_bytes())?;
+        let typed = SysMem::from_mut(&mut *value);
+        byte_views(region, typed)?;
+        typed_checks(typed)
+    }
+
+    #[test]
+    fn kvec_fill_slice() -> Result {
+        let mut buf = bytes()?;
+        fill_slice(SysMem::from_mut(&mut buf[..]))
+    }
+
+    #[test]
+    fn iosysmap_sys_every_check() -> Result {
+        let mut words: Words = [0; 8];
+        let mut value = Mixed::sample(1);
+        let mut buf = bytes()?;
+        let region = IoSysMap::from(SysMem::<Region8>::try_from_bytes(words.as_mut_bytes())?);
+        let typed = IoSysMap::from(SysMem::from_mut(&mut value));
+        region_checks(region)?;
+        byte_views(region, typed)?;
+        typed_checks(typed)?;
+        fill_slice(IoSysMap::from(SysMem::from_mut(&mut buf[..])))
+    }
+
+    #[test]
+    fn either_view_every_check() -> Result {
+        let mut words: Words = [0; 8];
+        let mut value = Mixed::sample(2);
+        let region: EitherView<'_, MmioBackend, SysMemBackend, Region8> =
+            IoSysMap::from(SysMem::<Region8>::try_from_bytes(words.as_mut_bytes())?).into();
+        let typed: EitherView<'_, MmioBackend, SysMemBackend, Mixed> =
+            IoSysMap::from(SysMem::from_mut(&mut value)).into();
+        region_checks(region)?;
+        typed_checks(typed)
+    }
+
+    /// Fill sets exactly the bytes of the window, as the memory itself shows.
+    #[test]
+    fn fill_in_memory() -> Result {
+        for (from, to) in [(0, 0), (3, 4), (1, 600), (0, 700), (699, 700)] {
+            let mut buf = [7u8; 700];
+            io_project!(SysMem::from_mut(&mut buf[..]), [try: from..to]).fill(0xa5);
+            for (i, b) in buf.iter().enumerate() {
+                let want = if (from..to).contains(&i) { 0xa5 } else { 7 };
+                check_eq!((i, *b), (i, want));
+            }
+        }
+        Ok(())
+    }
+
+    /// Byte-order values are stored in their order, whatever the CPU's.
+    #[test]
+    fn byte_order_in_memory() -> Result {
+        let mut words = [0u64; 2];
+        let io = SysMem::<Region<16, Align8>>::try_from_bytes(words.as_mut_bytes())?;
+        io.write(0usize, Le16::new(0x0102));
+        io.write(4usize, Be32::new(0x0a0b_0c0d));
+        io.write(8usize, Le64::new(0x1122_3344_5566_7788));
+        check_eq!(
+            words.as_bytes(),
+            [
+                0x02, 0x01, 0, 0, 0x0a, 0x0b, 0x0c, 0x0d, 0x88, 0x77, 0x66, 0x55, 0x44, 0x33, 0x22,
+                0x11
+            ]
+        );
+        // And bytes in memory read as their order says.
+        let mut raw = *b"\x12\x34\x56\x78";
+        let io = SysMem::from_mut(&mut raw).try_cast::<Le32>()?;
+        check_eq!(io.read_val().get(), 0x7856_3412);
+        Ok(())
+    }
+
+    /// The two halves of a split access land at their addresses in memory.
+    #[test]
+    fn split_halves_in_memory() -> Result {
+        let mut value = 0u64;
+        SysMem::from_mut(&mut value).write_lo_hi(0x1111_2222_3333_4444);
+        let bytes = value.to_ne_bytes();
+        check_eq!(
+            u32::from_ne_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]),
+            0x3333_4444
+        );
+        check_eq!(
+            u32::from_ne_bytes([bytes[4], bytes[5], bytes[6], bytes[7]]),
+            0x1111_2222
+        );
+        SysMem::from_mut(&mut value).write_hi_lo(0xaaaa_bbbb_cccc_dddd);
+        check_eq!(value, 0xaaaa_bbbb_cccc_dddd);
+        Ok(())
+    }
+
+    /// A FIFO write leaves its last value in memory; a FIFO read of memory repeats one value.
+    #[test]
+    fn fifo_in_memory() -> Result {
+        let mut reg = 0u16;
+        SysMem::from_mut(&mut reg).write_fifo(&[1, 2, 0xbeef]);
+        check_eq!(reg, 0xbeef);
+        let mut out = [0u16; 4];
+        SysMem::from_mut(&mut reg).read_fifo(&mut out);
+        check_eq!(out, [0xbeef; 4]);
+        Ok(())
+    }
+
+    /// `try_as_region` reports a location that is smaller than the region's build-time size or
+    /// misaligned for it as not a valid region.
+    #[test]
+    fn as_region_error_codes() -> Result {
+        let mut words = [0u64; 4];
+        let io = SysMem::from_mut(&mut words);
+        check_eq!(io.try_as_region::<Region<40>>().err(), Some(EINVAL));
+        check_eq!(io.try_as_region::<Region<32, Align8>>()?.size(), 32);
+        let bytes = io.as_bytes();
+        let part = |a: usize, b: usize| -> Result<_> { Ok(io_project!(bytes, [try: a..b])) };
+        check_eq!(
+            part(0, 28)?.try_as_region::<Region<32>>().err(),
+            Some(EINVAL)
+        );
+        check_eq!(
+            part(0, 28)?.try_as_region::<Region<0, Align8>>().err(),
+            Some(EINVAL)
+        );
+        check_eq!(
+            part(4, 28)?.try_as_region::<Region<0, Align8>>().err(),
+            Some(EINVAL)
+        );
+        check_eq!(
+            part(2, 10)?.try_as_region::<Region<0>>().err(),
+            Some(EINVAL)
+        );
+        check!(part(8, 32)?.try_as_region::<Region<24, Align8>>().is_ok());
+        Ok(())
+    }
+
+    #[test]
+    fn debug_format() -> Result {
+        let mut value = Mixed::sample(3);
+        let io = SysMem::from_mut(&mut value);
+        let start = io.as_ptr().addr();
+        debug_is(io, fmt!("SysMem({:#x}..{:#x})", start, start + 64))?;
+        debug_is(
+            io_project!(io, .arr[build: 1..3]),
+            fmt!("SysMem({:#x}..{:#x})", start + 20, start + 28),
+        )?;
+        let map = IoSysMap::from(io);
+        debug_is(
+            map,
+            fmt!("IoSysMap::Sys(SysMem({:#x}..{:#x}))", start, start + 64),
+        )?;
+        let either: EitherView<'_, MmioBackend, SysMemBackend, Mixed> = map.into();
+        debug_is(
+            either,
+            fmt!("Right(SysMem({:#x}..{:#x}))", start, start + 64),
+        )?;
+        debug_is(Le32::new(0x1234), fmt!("Le32(0x1234)"))
     }
 }
 

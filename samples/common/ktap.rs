@@ -67,6 +67,7 @@ impl<'a> Suite<'a> {
     }
 
     /// Records a step whose value the caller goes on with, and passes its result through.
+    #[allow(dead_code)]
     pub(crate) fn step<T>(&mut self, name: impl Display, result: Result<T>) -> Result<T> {
         match result {
             Ok(value) => {

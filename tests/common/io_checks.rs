@@ -11,6 +11,11 @@
 //!
 //! The windows handed to these checks must be aligned to 8 bytes, so that the misaligned offsets
 //! they try are misaligned for every width.
+//!
+//! The second half of the file checks what the layer adds beyond 7.3 (regions of 8-byte
+//! alignment, windows, byte views, build-time checked casts, fill, byte-order types, split 64-bit
+//! accesses, FIFO accessors, offsets and `register!` registers in typed views, `Debug`). Their
+//! models of where bytes land assume a little-endian CPU, like those of the first half.
 
 use core::hint::black_box;
 
@@ -19,14 +24,23 @@ use kernel::{
         io_project,
         io_read,
         io_write,
+        register,
+        register::Array as _,
         Align8,
+        Be16,
+        Be32,
+        Be64,
         Io,
         IoCapable,
         IoCopyable,
+        Le16,
+        Le32,
+        Le64,
         Region,
         RegionAlign, //
     },
     prelude::*,
+    str::CString, //
 };
 
 use crate::checks::{
@@ -592,4 +606,700 @@ where
         }
     }
     Ok(moves)
+}
+
+// What the layer adds beyond 7.3.
+
+/// A backend that accesses every byte-order type: all but configuration space and port I/O, which
+/// have no 64-bit accesses.
+pub(crate) trait ByteOrders:
+    IoCapable<Le16>
+    + IoCapable<Le32>
+    + IoCapable<Le64>
+    + IoCapable<Be16>
+    + IoCapable<Be32>
+    + IoCapable<Be64>
+{
+}
+
+impl<B> ByteOrders for B where
+    B: IoCapable<Le16>
+        + IoCapable<Le32>
+        + IoCapable<Le64>
+        + IoCapable<Be16>
+        + IoCapable<Be32>
+        + IoCapable<Be64>
+{
+}
+
+/// The part of a region the checks below use, as an 8-byte aligned region.
+type Wide = Region<REGION_WINDOW, Align8>;
+
+/// An 8-byte aligned region obtained at runtime from any region: build-time checked 64-bit
+/// accesses on it, the same bytes seen through both regions, and the errors of the conversion.
+pub(crate) fn region_align8<'a, const N: usize, A: RegionAlign, H>(io: H) -> Result
+where
+    H: Io<'a, Target = Region<N, A>>,
+    H::Backend: AllWidths,
+{
+    let wide = io.try_as_region::<Wide>()?;
+    check_eq!(wide.size(), io.size());
+    region_u64_build(wide)?;
+
+    // The two regions are views of the same bytes.
+    wide.write64(0x0123_4567_89ab_cdef, 8);
+    check_eq!(io.try_read64(black_box(8))?, 0x0123_4567_89ab_cdef);
+    io.write32(0x5555_aaaa, 12);
+    check_eq!(wide.read64(8), 0x5555_aaaa_89ab_cdef);
+    check_eq!(wide.read32(8), 0x89ab_cdef);
+
+    // Too small for the region's build-time size, or breaking its alignment: not a valid region.
+    let part = |offset: usize, len: usize| io.try_window::<Region<0>>(offset, len);
+    check_eq!(part(0, 56)?.try_as_region::<Wide>().err(), Some(EINVAL));
+    check_eq!(
+        part(0, 60)?.try_as_region::<Region<0, Align8>>().err(),
+        Some(EINVAL)
+    );
+    check_eq!(
+        part(4, 56)?.try_as_region::<Region<0, Align8>>().err(),
+        Some(EINVAL)
+    );
+    check_eq!(part(4, 56)?.try_as_region::<Region<56>>()?.size(), 56);
+    check_eq!(
+        part(8, 48)?.try_as_region::<Region<48, Align8>>()?.size(),
+        48
+    );
+    Ok(())
+}
+
+/// Windows of a region, checked at runtime and at build time, windows of windows, and every
+/// error of a window; a failed window touches nothing.
+pub(crate) fn region_windows<'a, const N: usize, A: RegionAlign, H>(io: H) -> Result
+where
+    H: Io<'a, Target = Region<N, A>>,
+    H::Backend: AllWidths,
+{
+    let bytes = io.try_cast::<[u8; REGION_WINDOW]>()?;
+    let mut model = background();
+    bytes.copy_write(model);
+
+    // A window's offsets are relative to the window, and its size is what was asked for.
+    let w = io.try_window::<Region<8>>(black_box(24), black_box(16))?;
+    check_eq!(w.size(), 16);
+    w.try_write32(0x1122_3344, black_box(12))?;
+    model[36..40].copy_from_slice(&0x1122_3344u32.to_ne_bytes());
+    w.write16(0xa55a, 6);
+    model[30..32].copy_from_slice(&0xa55au16.to_ne_bytes());
+    check_eq!(w.try_read32(black_box(12))?, 0x1122_3344);
+    // The end of the window is the end, even where the region goes on.
+    check_eq!(w.try_write32(0, black_box(16)), Err(ERANGE));
+    check_eq!(w.try_read8(black_box(16)), Err(ERANGE));
+    check_eq!(bytes.copy_read(), model);
+
+    // Build-time checked windows, and a window of a window.
+    let fixed = io.window::<Region<16>, 48>();
+    check_eq!(fixed.size(), 16);
+    fixed.write32(0x0bad_f00d, 12);
+    model[60..64].copy_from_slice(&0x0bad_f00du32.to_ne_bytes());
+    let inner = w.try_window::<Region<4>>(4, 4)?;
+    inner.write32(0xfeed_beef, 0);
+    model[28..32].copy_from_slice(&0xfeed_beefu32.to_ne_bytes());
+    let wide = io
+        .try_as_region::<Wide>()?
+        .window::<Region<8, Align8>, 40>();
+    wide.write64(0x0102_0304_0506_0708, 0);
+    model[40..48].copy_from_slice(&0x0102_0304_0506_0708u64.to_ne_bytes());
+    check_eq!(bytes.copy_read(), model);
+
+    let size = io.size();
+    let window = |offset: usize, len: usize| io.try_window::<Region<0>>(offset, len);
+    check!(window(black_box(size - 4), 4).is_ok());
+    check!(window(black_box(size), 0).is_ok());
+    for (offset, len) in [
+        (size - 4, 8),
+        (size, 4),
+        (size + 4, 0),
+        (usize::MAX - 3, 4),
+        (4, usize::MAX - 3),
+    ] {
+        check_eq!(
+            window(black_box(offset), black_box(len)).err(),
+            Some(ERANGE)
+        );
+    }
+    // Smaller than the window type's build-time size: within the view, but not a valid region.
+    check_eq!(
+        io.try_window::<Region<16>>(black_box(0), 12).err(),
+        Some(EINVAL)
+    );
+    check_eq!(w.try_window::<Region<0>>(12, 8).err(), Some(ERANGE));
+    for (offset, len) in [(2, 8), (4, 6), (1, 0)] {
+        check_eq!(
+            window(black_box(offset), black_box(len)).err(),
+            Some(EINVAL)
+        );
+    }
+    check_eq!(
+        io.try_window::<Region<0, Align8>>(black_box(4), 8).err(),
+        Some(EINVAL)
+    );
+    check_eq!(
+        io.try_window::<Region<0, Align8>>(black_box(8), 12).err(),
+        Some(EINVAL)
+    );
+    check_eq!(bytes.copy_read(), model);
+    Ok(())
+}
+
+/// The byte view of a region and of a typed location: the same bytes as the location, in both
+/// directions, with runtime-checked offsets.
+pub(crate) fn byte_views<'a, 'b, const N: usize, A: RegionAlign, H, T>(io: H, typed: T) -> Result
+where
+    H: Io<'a, Target = Region<N, A>>,
+    H::Backend: AllWidths,
+    T: Io<'b, Target = Mixed>,
+    T::Backend: AllWidths,
+{
+    let all = io.as_bytes();
+    check_eq!(all.len(), io.size());
+    let bytes = io_project!(all, [try: 0..REGION_WINDOW]);
+    let mut model = background();
+    bytes.copy_from_slice(&model);
+
+    // What the region writes, the byte view reads...
+    io.write32(0x1234_5678, 20);
+    model[20..24].copy_from_slice(&0x1234_5678u32.to_ne_bytes());
+    let mut got = [0u8; REGION_WINDOW];
+    bytes.copy_to_slice(&mut got);
+    check_eq!(got, model);
+    // ... and the other way round.
+    io_project!(all, [try: 40..48]).copy_from_slice(&0x0102_0304_0506_0708u64.to_ne_bytes());
+    model[40..48].copy_from_slice(&0x0102_0304_0506_0708u64.to_ne_bytes());
+    check_eq!(io.try_read64(black_box(40))?, 0x0102_0304_0506_0708);
+
+    // Offsets on a byte view are checked at runtime against its length.
+    check_eq!(bytes.try_read32(black_box(20))?, 0x1234_5678);
+    check_eq!(
+        bytes.try_read16(black_box(62))?,
+        u16::from_ne_bytes([model[62], model[63]])
+    );
+    bytes.try_write8(0x99, black_box(63))?;
+    model[63] = 0x99;
+    check_eq!(bytes.try_read32(black_box(22)), Err(EINVAL));
+    check_eq!(bytes.try_read8(black_box(REGION_WINDOW)), Err(ERANGE));
+    check_eq!(
+        bytes.try_write32(0, black_box(REGION_WINDOW - 2)),
+        Err(ERANGE)
+    );
+    bytes.copy_to_slice(&mut got);
+    check_eq!(got, model);
+
+    // A typed location's bytes are its type's bytes.
+    let mut value = Mixed::sample(17);
+    typed.copy_write(value);
+    let tb = typed.as_bytes();
+    check_eq!(tb.len(), size_of::<Mixed>());
+    let mut raw = [0u8; 64];
+    tb.copy_to_slice(&mut raw);
+    check_eq!(&raw[..], &*value.as_mut_bytes());
+    io_project!(tb, [build: 8..16]).copy_from_slice(&u64::MAX.to_ne_bytes());
+    check_eq!(io_read!(typed, .q), u64::MAX);
+    check_eq!(tb.try_read32(black_box(4))?, value.w);
+    check_eq!(tb.try_read8(black_box(64)), Err(ERANGE));
+    Ok(())
+}
+
+/// Casts checked at build time: from a region to a 4-byte aligned type, from an 8-byte aligned
+/// region to [`Mixed`], and from a typed location to another type it covers; and the errors of
+/// the runtime form.
+pub(crate) fn build_checked_casts<'a, const N: usize, A: RegionAlign, H>(io: H) -> Result
+where
+    H: Io<'a, Target = Region<N, A>>,
+    H::Backend: AllWidths,
+{
+    let words = io.cast::<[u32; 16]>();
+    check_eq!(words.size(), 64);
+    words.copy_write(core::array::from_fn(|i| 0x0101_0101 * i as u32));
+    check_eq!(io.read32(60), 0x0f0f_0f0f);
+    check_eq!(io_read!(words, [build: 3]), 0x0303_0303);
+
+    // A `Mixed` needs 8-byte alignment, which an 8-byte aligned region proves.
+    let mixed = io.try_as_region::<Wide>()?.cast::<Mixed>();
+    let mut value = Mixed::sample(23);
+    mixed.copy_write(value);
+    check_eq!(io_read!(mixed, .q), value.q);
+    check_eq!(io.try_read64(black_box(8))?, value.q);
+    check_eq!(mixed.copy_read(), value);
+    let mut quads = mixed.cast::<[u64; 8]>().copy_read();
+    check_eq!(quads.as_mut_bytes(), value.as_mut_bytes());
+    check_eq!(
+        mixed.cast::<u16>().read_val(),
+        u16::from_ne_bytes([value.b, value._pad])
+    );
+
+    // The runtime form: too small is ERANGE, misaligned EINVAL.
+    let part = |offset: usize, len: usize| io.try_window::<Region<0>>(offset, len);
+    check_eq!(part(0, 56)?.try_cast::<Mixed>().err(), Some(ERANGE));
+    check_eq!(part(4, 16)?.try_cast::<u64>().err(), Some(EINVAL));
+    check_eq!(part(8, 56)?.try_cast::<u64>()?.read_val(), value.q);
+    Ok(())
+}
+
+/// Fills of parts of a region, of a window and of a typed part; every byte of the region's
+/// window is checked each time, so bytes outside the part must not have changed.
+pub(crate) fn fill_region<'a, const N: usize, A: RegionAlign, H>(io: H) -> Result
+where
+    H: Io<'a, Target = Region<N, A>>,
+    H::Backend: AllWidths,
+{
+    let bytes = io.try_cast::<[u8; REGION_WINDOW]>()?;
+    let mut model = background();
+    bytes.copy_write(model);
+    let all = io.as_bytes();
+    for (start, len, byte) in [
+        (16, 16, 0xee),
+        (1, 3, 0x00),
+        (37, 1, 0xff),
+        (41, 23, 0x5a),
+        (9, 0, 0x11),
+    ] {
+        io_project!(all, [try: start..start + len]).fill(byte);
+        model[start..start + len].fill(byte);
+        check_eq!(bytes.copy_read(), model);
+    }
+    io.try_window::<Region<8>>(24, 8)?.fill(0x77);
+    model[24..32].fill(0x77);
+    io.window::<Region<4>, 4>().fill(0x44);
+    model[4..8].fill(0x44);
+    io_project!(io.cast::<[u16; 32]>(), [build: 20..24]).fill(0x3c);
+    model[40..48].fill(0x3c);
+    check_eq!(bytes.copy_read(), model);
+    bytes.fill(0xc3);
+    check_eq!(bytes.copy_read(), [0xc3; REGION_WINDOW]);
+    Ok(())
+}
+
+/// Fills of a typed location and of its fields.
+pub(crate) fn fill_typed<'a, H>(io: H) -> Result
+where
+    H: Io<'a, Target = Mixed>,
+    H::Backend: AllWidths,
+{
+    io.copy_write(Mixed::sample(29));
+    io.fill(0xa5);
+    let mut model: Mixed = pin_init::zeroed();
+    model.as_mut_bytes().fill(0xa5);
+    check_eq!(io.copy_read(), model);
+    io_project!(io, .arr).fill(0);
+    model.arr = [0; 4];
+    io_project!(io, .q).fill(0x01);
+    model.q = 0x0101_0101_0101_0101;
+    io_project!(io, .bytes[build: 30..]).fill(0xfe);
+    model.bytes[30..].fill(0xfe);
+    check_eq!(io.copy_read(), model);
+    check_eq!(io_read!(io, .w), 0xa5a5_a5a5);
+    Ok(())
+}
+
+/// Fills of windows of a byte view, from 1 byte to the whole view, at odd offsets and at its
+/// ends; the whole view is checked against its model after each.
+pub(crate) fn fill_slice<'a, H>(io: H) -> Result
+where
+    H: Io<'a, Target = [u8]>,
+    H::Backend: IoCopyable,
+{
+    let len = io.len();
+    check!(len >= SLICE_WINDOW);
+    let mut model = KVec::from_elem(0u8, len, GFP_KERNEL)?;
+    let mut got = KVec::from_elem(0u8, len, GFP_KERNEL)?;
+    fill(&mut model, 23);
+    io.copy_from_slice(&model);
+    for (start, size, byte) in [
+        (0, 1, 0x01),
+        (1, 2, 0x02),
+        (3, 5, 0x03),
+        (7, 9, 0x04),
+        (255, 257, 0x05),
+        (1001, 1023, 0x06),
+        (len - 1, 1, 0x07),
+        (1, len - 2, 0x08),
+        (0, len, 0x00),
+        (len / 2, 0, 0x09),
+        (13, 3000, 0xff),
+    ] {
+        io_project!(io, [try: start..start + size]).fill(byte);
+        model[start..start + size].fill(byte);
+        io.copy_to_slice(&mut got);
+        if let Err(err) = compare("after a fill", &got, &model) {
+            pr_err!(
+                "    # filling {} bytes at {} with {:#04x}\n",
+                size,
+                start,
+                byte
+            );
+            return Err(err);
+        }
+    }
+    Ok(())
+}
+
+/// 64-bit locations accessed as two 32-bit halves, in both orders: the value, and the low half
+/// at the lower address.
+pub(crate) fn split_halves<'a, H>(io: H) -> Result
+where
+    H: Io<'a, Target = Mixed>,
+    H::Backend: AllWidths,
+{
+    let mut model = Mixed::sample(31);
+    io.copy_write(model);
+    let q = io_project!(io, .q);
+    for value in [
+        0x0123_4567_89ab_cdef_u64,
+        0xffff_ffff_0000_0000,
+        0x0000_0000_ffff_ffff,
+        0x8000_0001_7fff_fffe,
+    ] {
+        q.write_lo_hi(value);
+        model.q = value;
+        check_eq!(io.copy_read(), model);
+        check_eq!(io.read32(8), value as u32);
+        check_eq!(io.read32(12), (value >> 32) as u32);
+        check_eq!(q.read_lo_hi(), value);
+        check_eq!(q.read_hi_lo(), value);
+
+        q.write_hi_lo(!value);
+        model.q = !value;
+        check_eq!(io.copy_read(), model);
+        check_eq!(io.read32(8), !value as u32);
+        check_eq!(io.read32(12), (!value >> 32) as u32);
+        check_eq!(q.read_lo_hi(), !value);
+        check_eq!(q.read_hi_lo(), !value);
+    }
+    // Halves written one by one read as one value, split or not.
+    io.write32(0xdead_beef, 8);
+    io.write32(0x0bad_f00d, 12);
+    check_eq!(q.read_lo_hi(), 0x0bad_f00d_dead_beef);
+    check_eq!(q.read_hi_lo(), 0x0bad_f00d_dead_beef);
+    check_eq!(q.read_val(), 0x0bad_f00d_dead_beef);
+    Ok(())
+}
+
+/// FIFO accessors on memory: a FIFO write leaves the last value, a FIFO read returns the same
+/// value every time, and nothing beside the register changes.
+pub(crate) fn fifos<'a, H>(io: H) -> Result
+where
+    H: Io<'a, Target = Mixed>,
+    H::Backend: AllWidths,
+{
+    let mut model = Mixed::sample(41);
+    io.copy_write(model);
+    io_project!(io, .w).write_fifo(&[1, 2, 3, 0xcafe_f00d]);
+    model.w = 0xcafe_f00d;
+    io_project!(io, .b).write_fifo(&[9, 8, 7]);
+    model.b = 7;
+    io_project!(io, .h).write_fifo(&[0x1111, 0x2222]);
+    model.h = 0x2222;
+    io_project!(io, .q).write_fifo(&[u64::MAX, 5]);
+    model.q = 5;
+    io_project!(io, .arr[build: 2]).write_fifo(&[]);
+    check_eq!(io.copy_read(), model);
+
+    let mut words = [0u32; 5];
+    io_project!(io, .w).read_fifo(&mut words);
+    check_eq!(words, [0xcafe_f00d; 5]);
+    let mut quads = [0u64; 3];
+    io_project!(io, .q).read_fifo(&mut quads);
+    check_eq!(quads, [5; 3]);
+    let mut halves = [0u16; 2];
+    io_project!(io, .h).read_fifo(&mut halves);
+    check_eq!(halves, [0x2222; 2]);
+    let mut bytes = [0u8; 7];
+    io_project!(io, .bytes[build: 31]).read_fifo(&mut bytes);
+    check_eq!(bytes, [model.bytes[31]; 7]);
+    io_project!(io, .arr[build: 0]).read_fifo(&mut []);
+    check_eq!(io.copy_read(), model);
+    Ok(())
+}
+
+/// A descriptor with fields in both byte orders.
+#[repr(C)]
+#[derive(Clone, Copy, PartialEq, Debug, FromBytes, IntoBytes)]
+pub(crate) struct Descriptor {
+    pub(crate) addr: Le64,
+    pub(crate) len: Le32,
+    pub(crate) tag: Be32,
+    pub(crate) flags: Le16,
+    pub(crate) id: Be16,
+    pub(crate) status: u32,
+}
+
+const _: () = assert!(size_of::<Descriptor>() == 24);
+
+/// Byte-order types at offsets of a region and as the fields of a typed view: the bytes they
+/// leave in memory, the values they read from given bytes, and their errors.
+pub(crate) fn byte_order<'a, const N: usize, A: RegionAlign, H>(io: H) -> Result
+where
+    H: Io<'a, Target = Region<N, A>>,
+    H::Backend: AllWidths + ByteOrders,
+{
+    let bytes = io.try_cast::<[u8; REGION_WINDOW]>()?;
+    bytes.copy_write([0; REGION_WINDOW]);
+    let mut want = [0u8; REGION_WINDOW];
+
+    io.write(0usize, Le16::new(0x0102));
+    want[0..2].copy_from_slice(&[0x02, 0x01]);
+    io.write(2usize, Be16::new(0x0102));
+    want[2..4].copy_from_slice(&[0x01, 0x02]);
+    io.write(4usize, Le32::new(0x1122_3344));
+    want[4..8].copy_from_slice(&[0x44, 0x33, 0x22, 0x11]);
+    io.write(8usize, Be32::new(0x1122_3344));
+    want[8..12].copy_from_slice(&[0x11, 0x22, 0x33, 0x44]);
+    // 64 bits at runtime-checked offsets on any region.
+    io.try_write(black_box(16usize), Le64::new(0x0102_0304_0506_0708))?;
+    want[16..24].copy_from_slice(&[8, 7, 6, 5, 4, 3, 2, 1]);
+    io.try_write(black_box(24usize), Be64::new(0x0102_0304_0506_0708))?;
+    want[24..32].copy_from_slice(&[1, 2, 3, 4, 5, 6, 7, 8]);
+    check_eq!(bytes.copy_read(), want);
+
+    check_eq!(io.read::<Le16, _>(0usize).get(), 0x0102);
+    check_eq!(io.read::<Be16, _>(0usize).get(), 0x0201);
+    check_eq!(io.read::<Le32, _>(8usize).get(), 0x4433_2211);
+    check_eq!(io.read::<Be32, _>(8usize), Be32::new(0x1122_3344));
+    check_eq!(
+        io.try_read::<Le64, _>(black_box(24usize))?.get(),
+        0x0807_0605_0403_0201
+    );
+    check_eq!(
+        io.try_read::<Be64, _>(black_box(16usize))?.get(),
+        0x0807_0605_0403_0201
+    );
+    check_eq!(
+        io.read::<Be32, _>(8usize).to_bits(),
+        u32::from_ne_bytes([0x11, 0x22, 0x33, 0x44])
+    );
+
+    // Bytes put there raw read as the value their order says.
+    io_project!(io.as_bytes(), [try: 32..36]).copy_from_slice(&[0xde, 0xad, 0xbe, 0xef]);
+    check_eq!(io.read::<Be32, _>(32usize).get(), 0xdead_beef);
+    check_eq!(io.read::<Le32, _>(32usize).get(), 0xefbe_adde);
+    io.update(32usize, |v: Be32| Be32::new(v.get() + 1));
+    want[32..36].copy_from_slice(&[0xde, 0xad, 0xbe, 0xf0]);
+
+    // 64-bit at build-time checked offsets on an 8-byte aligned region.
+    let wide = io.try_as_region::<Wide>()?;
+    wide.write(40usize, Be64::new(0x1020_3040_5060_7080));
+    want[40..48].copy_from_slice(&[0x10, 0x20, 0x30, 0x40, 0x50, 0x60, 0x70, 0x80]);
+    check_eq!(wide.read::<Le64, _>(40usize).get(), 0x8070_6050_4030_2010);
+
+    // A FIFO of a byte-order type.
+    let le = io_project!(io.as_bytes(), [try: 48..52]).try_cast::<Le32>()?;
+    le.write_fifo(&[Le32::new(1), Le32::new(0x0a0b_0c0d)]);
+    want[48..52].copy_from_slice(&[0x0d, 0x0c, 0x0b, 0x0a]);
+    let mut got = [Le32::new(0); 3];
+    le.read_fifo(&mut got);
+    check_eq!(got, [Le32::new(0x0a0b_0c0d); 3]);
+
+    check_eq!(io.try_read::<Le32, _>(black_box(6usize)), Err(EINVAL));
+    check_eq!(io.try_read::<Be64, _>(black_box(12usize)), Err(EINVAL));
+    check_eq!(io.try_read::<Be16, _>(black_box(1usize)), Err(EINVAL));
+    check_eq!(
+        io.try_write(black_box(io.size() - 2), Le32::new(0)),
+        Err(ERANGE)
+    );
+    check_eq!(
+        io.try_read::<Le64, _>(black_box(usize::MAX - 7)),
+        Err(ERANGE)
+    );
+    check_eq!(bytes.copy_read(), want);
+
+    // The same types as the fields of a typed view.
+    let desc = wide.cast::<Descriptor>();
+    desc.fill(0);
+    io_write!(desc, .addr, Le64::new(0x1122_3344_5566_7788));
+    io_write!(desc, .len, Le32::new(0x200));
+    io_write!(desc, .tag, Be32::new(0xcafe_0001));
+    io_write!(desc, .flags, Le16::new(0x8001));
+    io_write!(desc, .id, Be16::new(0x0102));
+    let mut raw = [0u8; 24];
+    desc.as_bytes().copy_to_slice(&mut raw);
+    check_eq!(
+        raw,
+        [
+            0x88, 0x77, 0x66, 0x55, 0x44, 0x33, 0x22, 0x11, // addr
+            0x00, 0x02, 0x00, 0x00, // len
+            0xca, 0xfe, 0x00, 0x01, // tag
+            0x01, 0x80, // flags
+            0x01, 0x02, // id
+            0x00, 0x00, 0x00, 0x00, // status
+        ]
+    );
+    check_eq!(io_read!(desc, .tag).get(), 0xcafe_0001);
+    check_eq!(io_read!(desc, .id).get(), 0x0102);
+    let value = desc.copy_read();
+    check_eq!(value.addr.get(), 0x1122_3344_5566_7788);
+    check_eq!(value.flags.get(), 0x8001);
+    check_eq!(value.len, Le32::new(0x200));
+    desc.copy_write(Descriptor {
+        addr: Le64::new(1),
+        len: Le32::new(2),
+        tag: Be32::new(3),
+        flags: Le16::new(4),
+        id: Be16::new(5),
+        status: 6,
+    });
+    desc.as_bytes().copy_to_slice(&mut raw);
+    check_eq!(raw[..8], [1, 0, 0, 0, 0, 0, 0, 0]);
+    check_eq!(raw[12..16], [0, 0, 0, 3]);
+    check_eq!(raw[18..20], [0, 5]);
+    check_eq!(io_read!(desc, .len).get(), 2);
+    Ok(())
+}
+
+/// Plain offsets in a typed view: offsets into its type, checked at build time against its size
+/// and alignment, or at runtime; the same on its byte view.
+pub(crate) fn typed_offsets<'a, H>(io: H) -> Result
+where
+    H: Io<'a, Target = Mixed>,
+    H::Backend: AllWidths,
+{
+    let init = Mixed::sample(51);
+    io.copy_write(init);
+    let mut model = init;
+    check_eq!(io.read8(0), init.b);
+    check_eq!(io.read16(2), init.h);
+    check_eq!(io.read32(4), init.w);
+    check_eq!(io.read64(8), init.q);
+    check_eq!(io.read32(28), init.arr[3]);
+    check_eq!(io.read8(63), init.bytes[31]);
+    io.write32(0x600d_cafe, 4);
+    model.w = 0x600d_cafe;
+    io.write64(7, 8);
+    model.q = 7;
+    io.update(2usize, |v: u16| !v);
+    model.h = !init.h;
+    io.write8(0x42, 40);
+    model.bytes[8] = 0x42;
+    for i in 0..4 {
+        check_eq!(io.try_read32(black_box(16 + 4 * i))?, init.arr[i]);
+        io.try_write32(0x1000 + i as u32, black_box(16 + 4 * i))?;
+        model.arr[i] = 0x1000 + i as u32;
+    }
+    io.try_write16(0x1234, black_box(2))?;
+    model.h = 0x1234;
+    check_eq!(io.copy_read(), model);
+    check_eq!(io_read!(io, .arr[build: 3]), 0x1003);
+
+    for offset in [64, 61, usize::MAX] {
+        check_eq!(io.try_read32(black_box(offset)), Err(ERANGE));
+    }
+    check_eq!(io.try_read64(black_box(60)), Err(ERANGE));
+    check_eq!(io.try_read8(black_box(64)), Err(ERANGE));
+    check_eq!(io.try_write64(0, black_box(64)), Err(ERANGE));
+    check_eq!(io.try_read32(black_box(2)), Err(EINVAL));
+    check_eq!(io.try_read64(black_box(4)), Err(EINVAL));
+    check_eq!(io.try_write16(0, black_box(1)), Err(EINVAL));
+
+    let bytes = io.as_bytes();
+    check_eq!(bytes.try_read32(black_box(4))?, 0x600d_cafe);
+    check_eq!(bytes.try_read64(black_box(8))?, 7);
+    check_eq!(bytes.try_read16(black_box(64)), Err(ERANGE));
+    check_eq!(io.copy_read(), model);
+    Ok(())
+}
+
+register! {
+    /// `Mixed::w`, as two halves.
+    MIXED_W(u32) @ 0x4 {
+        31:16 high;
+        15:0 low;
+    }
+
+    /// `Mixed::q`.
+    MIXED_Q(u64) @ 0x8 {
+        63:32 high;
+        31:0 low;
+    }
+
+    /// `Mixed::arr`.
+    MIXED_ARR(u32)[4] @ 0x10 {
+        31:0 value;
+    }
+
+    /// The last byte of `Mixed::bytes`.
+    MIXED_LAST(u8) @ 0x3f {
+        7:4 high;
+        3:0 low;
+    }
+}
+
+/// Registers defined with offsets into [`Mixed`], used on a typed view of it: read, written,
+/// updated, in arrays, and through its byte view with the runtime checks.
+pub(crate) fn typed_registers<'a, H>(io: H) -> Result
+where
+    H: Io<'a, Target = Mixed>,
+    H::Backend: AllWidths,
+{
+    let init = Mixed::sample(61);
+    io.copy_write(init);
+    let mut model = init;
+
+    let w = io.read(MIXED_W);
+    check_eq!(w.into_raw(), init.w);
+    check_eq!(w.high().get(), init.w >> 16);
+    check_eq!(w.low().get(), init.w & 0xffff);
+    io.write_reg(
+        MIXED_W::zeroed()
+            .with_const_high::<0xbeef>()
+            .with_const_low::<0x1234>(),
+    );
+    model.w = 0xbeef_1234;
+    io.update(MIXED_W, |r| r.with_const_low::<0x5678>());
+    model.w = 0xbeef_5678;
+    io.write(MIXED_Q, MIXED_Q::from_raw(0x0102_0304_0506_0708));
+    model.q = 0x0102_0304_0506_0708;
+    check_eq!(io.read(MIXED_Q).high().get(), 0x0102_0304);
+    check_eq!(io.read(MIXED_LAST).high().get(), init.bytes[31] >> 4);
+    io.write_reg(MIXED_LAST::zeroed().with_const_low::<0xa>());
+    model.bytes[31] = 0x0a;
+
+    check_eq!(io.read(MIXED_ARR::at(3)).into_raw(), init.arr[3]);
+    for i in 0..4 {
+        let at = MIXED_ARR::try_at(black_box(i)).ok_or(ERANGE)?;
+        io.try_write(at, MIXED_ARR::from_raw(0xa000 + i as u32))?;
+        model.arr[i] = 0xa000 + i as u32;
+    }
+    check!(MIXED_ARR::try_at(black_box(4)).is_none());
+    check_eq!(io.copy_read(), model);
+    check_eq!(io.read(MIXED_ARR::at(1)).value().get(), 0xa001);
+
+    // On the byte view of the same location, the registers are checked at runtime.
+    let bytes = io.as_bytes();
+    check_eq!(bytes.try_read(MIXED_W)?.into_raw(), 0xbeef_5678);
+    bytes.try_write_reg(MIXED_W::from_raw(0x0101_0202))?;
+    model.w = 0x0101_0202;
+    let short = io_project!(bytes, [try: 0..16]);
+    check_eq!(short.try_read(MIXED_Q)?.into_raw(), model.q);
+    check_eq!(
+        short.try_read(MIXED_ARR::at(0)).map(|r| r.into_raw()),
+        Err(ERANGE)
+    );
+    check_eq!(
+        io_project!(bytes, [try: 2..64])
+            .try_read(MIXED_W)
+            .map(|r| r.into_raw()),
+        Err(EINVAL)
+    );
+    check_eq!(io.copy_read(), model);
+    Ok(())
+}
+
+/// Checks that `view` formats as `want`.
+pub(crate) fn debug_is(view: impl core::fmt::Debug, want: core::fmt::Arguments<'_>) -> Result {
+    let got = CString::try_from_fmt(fmt!("{:?}", view))?;
+    let want = CString::try_from_fmt(want)?;
+    check_eq!(
+        got.to_str().map_err(|_| EINVAL)?,
+        want.to_str().map_err(|_| EINVAL)?
+    );
+    Ok(())
 }

@@ -12,6 +12,7 @@ if "$HARNESS/kernel.sh"; then
 	built=ok
 	"$HARNESS/modules.sh" || built=
 	"$HARNESS/lint.sh" || true
+	"$HARNESS/codegen.sh" || true
 else
 	built=
 fi
@@ -26,7 +27,7 @@ fi
 "$HARNESS/compat.sh" || true
 
 echo "==== summary ===="
-for stage in kernel modules rustfmt clippy copycheck host-test miri boot compat; do
+for stage in kernel modules rustfmt clippy codegen copycheck host-test miri boot compat; do
 	[ -f "$RESULTS/$stage" ] || continue
 	read -r status _ _ _ message <"$RESULTS/$stage"
 	printf '%-10s %-4s %s\n' "$stage:" "$status" "$message"

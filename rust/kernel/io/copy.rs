@@ -46,6 +46,36 @@ pub trait IoCopyable: IoBackend {
     /// - `buffer` does not overlap the location of `view`.
     unsafe fn copy_to_io(view: Self::View<'_, [u8]>, buffer: *const u8);
 
+    /// Copies the bytes of `view` into `buffer`, reporting a failed bus cycle as an error.
+    ///
+    /// Buses that can report failed accesses (PCI configuration space) override this; the
+    /// default never fails. On failure, `buffer` may be partly written.
+    ///
+    /// # Safety
+    ///
+    /// As for [`copy_from_io`](Self::copy_from_io).
+    #[inline]
+    unsafe fn try_copy_from_io(view: Self::View<'_, [u8]>, buffer: *mut u8) -> Result {
+        // SAFETY: Same requirements.
+        unsafe { Self::copy_from_io(view, buffer) };
+        Ok(())
+    }
+
+    /// Copies bytes from `buffer` into `view`, reporting a failed bus cycle as an error.
+    ///
+    /// See [`try_copy_from_io`](Self::try_copy_from_io). On failure, `view` may be partly
+    /// written.
+    ///
+    /// # Safety
+    ///
+    /// As for [`copy_to_io`](Self::copy_to_io).
+    #[inline]
+    unsafe fn try_copy_to_io(view: Self::View<'_, [u8]>, buffer: *const u8) -> Result {
+        // SAFETY: Same requirements.
+        unsafe { Self::copy_to_io(view, buffer) };
+        Ok(())
+    }
+
     /// Reads the whole value at `view` with a byte copy.
     #[inline]
     fn copy_read<T: FromBytes>(view: Self::View<'_, T>) -> T {

@@ -164,6 +164,26 @@ impl<L: IoCopyable, R: IoCopyable> IoCopyable for EitherBackend<L, R> {
     }
 
     #[inline]
+    unsafe fn try_copy_from_io(view: Self::View<'_, [u8]>, buffer: *mut u8) -> Result {
+        match view {
+            // SAFETY: The caller's guarantees about `buffer` hold whichever side holds the view.
+            EitherView::Left(v) => unsafe { L::try_copy_from_io(v, buffer) },
+            // SAFETY: As above.
+            EitherView::Right(v) => unsafe { R::try_copy_from_io(v, buffer) },
+        }
+    }
+
+    #[inline]
+    unsafe fn try_copy_to_io(view: Self::View<'_, [u8]>, buffer: *const u8) -> Result {
+        match view {
+            // SAFETY: The caller's guarantees about `buffer` hold whichever side holds the view.
+            EitherView::Left(v) => unsafe { L::try_copy_to_io(v, buffer) },
+            // SAFETY: As above.
+            EitherView::Right(v) => unsafe { R::try_copy_to_io(v, buffer) },
+        }
+    }
+
+    #[inline]
     fn copy_read<T: FromBytes>(view: Self::View<'_, T>) -> T {
         match view {
             EitherView::Left(v) => L::copy_read(v),

@@ -51,6 +51,12 @@ impl<'a, T: ?Sized> PortIo<'a, T> {
             _lifetime: core::marker::PhantomData,
         }
     }
+
+    /// Returns the raw pointer of this view: its address is the iomap cookie.
+    #[inline]
+    pub fn as_raw(self) -> MmioRaw<T> {
+        MmioRaw::from_ptr(self.ptr)
+    }
 }
 
 /// Implements [`IoCapable`] for [`PortIoBackend`] with the port accessors of each width.

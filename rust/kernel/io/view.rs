@@ -15,6 +15,11 @@
 //! - checked at runtime (`try_read32`, `try_write`, ...): out-of-bounds locations fail with
 //!   [`ERANGE`], misaligned ones with [`EINVAL`].
 
+use core::mem::{
+    ManuallyDrop,
+    MaybeUninit, //
+};
+
 use crate::{
     prelude::*,
     ptr::KnownSize, //
@@ -356,7 +361,42 @@ pub trait Io<'a>: IoBase<'a> {
         unsafe { Self::Backend::copy_from_io(self.as_view(), data.as_mut_ptr()) }
     }
 
-    /// Copies `data` into a byte location, failing with [`EINVAL`] if the lengths differ.
+    /// Reads the whole location with a byte copy, reporting a failed bus cycle as an error.
+    ///
+    /// Only buses that can report failed accesses (PCI configuration space) ever fail; elsewhere
+    /// this is [`copy_read`](Io::copy_read).
+    #[inline]
+    fn try_copy_read(self) -> Result<Self::Target>
+    where
+        Self::Backend: IoCopyable,
+        Self::Target: Sized + FromBytes,
+    {
+        let mut value = MaybeUninit::<Self::Target>::uninit();
+        let bytes = bytes_of::<Self::Backend, Self::Target>(self.as_view());
+        // SAFETY: `value` is a local of exactly the size of the byte view, so it is writable for
+        // that many bytes and cannot overlap the location.
+        unsafe { Self::Backend::try_copy_from_io(bytes, value.as_mut_ptr().cast())? };
+        // SAFETY: The copy succeeded, so it wrote every byte; `Target: FromBytes` accepts any.
+        Ok(unsafe { value.assume_init() })
+    }
+
+    /// Writes the whole location with a byte copy, reporting a failed bus cycle as an error.
+    #[inline]
+    fn try_copy_write(self, value: Self::Target) -> Result
+    where
+        Self::Backend: IoCopyable,
+        Self::Target: Sized + IntoBytes,
+    {
+        let value = ManuallyDrop::new(value);
+        let src: *const Self::Target = &*value;
+        let bytes = bytes_of::<Self::Backend, Self::Target>(self.as_view());
+        // SAFETY: `src` points to a local of exactly the size of the byte view, initialized in
+        // every byte because `Target: IntoBytes`, and a local cannot overlap the location.
+        unsafe { Self::Backend::try_copy_to_io(bytes, src.cast()) }
+    }
+
+    /// Copies `data` into a byte location, failing with [`EINVAL`] if the lengths differ (and
+    /// with the bus's error if an access fails).
     ///
     /// # Examples
     ///
@@ -380,11 +420,13 @@ pub trait Io<'a>: IoBase<'a> {
         if self.len() != data.len() {
             return Err(EINVAL);
         }
-        self.copy_from_slice(data);
-        Ok(())
+        // SAFETY: `data` is readable for the view's length, and a shared slice of CPU memory
+        // cannot overlap a live view.
+        unsafe { Self::Backend::try_copy_to_io(self.as_view(), data.as_ptr()) }
     }
 
-    /// Copies a byte location into `data`, failing with [`EINVAL`] if the lengths differ.
+    /// Copies a byte location into `data`, failing with [`EINVAL`] if the lengths differ (and
+    /// with the bus's error if an access fails).
     #[inline]
     fn try_copy_to_slice(self, data: &mut [u8]) -> Result
     where
@@ -394,8 +436,9 @@ pub trait Io<'a>: IoBase<'a> {
         if self.len() != data.len() {
             return Err(EINVAL);
         }
-        self.copy_to_slice(data);
-        Ok(())
+        // SAFETY: `data` is writable for the view's length, and a unique slice of CPU memory
+        // cannot overlap a live view.
+        unsafe { Self::Backend::try_copy_from_io(self.as_view(), data.as_mut_ptr()) }
     }
 
     /// Copies the bytes of `src`, a view of the same backend and length, into this one.
@@ -550,9 +593,9 @@ pub trait Io<'a>: IoBase<'a> {
     /// Reinterprets the whole location as the region `R`, checked at runtime.
     ///
     /// This is how a region changes its parameters, say to prove 64-bit accesses with an
-    /// [`Align8`](super::Align8) region. Fails with [`ERANGE`] if the location is smaller than
-    /// `R`'s build-time size, and with [`EINVAL`] if its address or size is not a multiple of
-    /// `R`'s alignment.
+    /// [`Align8`](super::Align8) region. Fails with [`EINVAL`] if the location is not a valid
+    /// `R`: smaller than its build-time size, or with an address or size that is not a multiple
+    /// of its alignment.
     ///
     /// # Examples
     ///
@@ -578,9 +621,9 @@ pub trait Io<'a>: IoBase<'a> {
 
     /// Returns the `len` bytes at `offset` as the region `R`, checked at runtime.
     ///
-    /// Fails with [`ERANGE`] if the window does not fit in the location or is smaller than `R`'s
-    /// build-time size, and with [`EINVAL`] if its address or size is not a multiple of `R`'s
-    /// alignment.
+    /// Fails with [`ERANGE`] if the window does not fit in the location, and with [`EINVAL`] if it
+    /// is not a valid `R`: smaller than its build-time size, or with an address or size that is
+    /// not a multiple of its alignment.
     ///
     /// # Examples
     ///
@@ -593,6 +636,7 @@ pub trait Io<'a>: IoBase<'a> {
     /// let second_half = io.try_window::<Region<16>>(16, 16)?;
     /// second_half.write32(5, 0);
     /// assert_eq!(io.try_window::<Region<16>>(24, 16).err(), Some(ERANGE));
+    /// assert_eq!(io.try_window::<Region<16>>(16, 8).err(), Some(EINVAL));
     /// assert_eq!(io.try_window::<Region<0>>(2, 8).err(), Some(EINVAL));
     /// assert_eq!(words[4], 5);
     /// # Ok::<(), Error>(())
@@ -609,10 +653,13 @@ pub trait Io<'a>: IoBase<'a> {
         let view = self.as_view();
         let ptr = Self::Backend::as_ptr(view);
         let size = KnownSize::size(ptr);
-        if offset > size || size - offset < len || len < R::MIN_BYTES {
+        if offset > size || size - offset < len {
             return Err(ERANGE);
         }
-        if ptr.addr().wrapping_add(offset) % R::GRANULE != 0 || len % R::GRANULE != 0 {
+        if len < R::MIN_BYTES
+            || ptr.addr().wrapping_add(offset) % R::GRANULE != 0
+            || len % R::GRANULE != 0
+        {
             return Err(EINVAL);
         }
         let base = ptr.cast::<u8>().wrapping_add(offset);

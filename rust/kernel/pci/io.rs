@@ -249,40 +249,108 @@ impl IoCopyable for ConfigSpaceBackend {
     /// Reads the range with the widest aligned configuration cycles that fit. A failed cycle
     /// reads as all ones, as with [`io_read`](IoCapable::io_read).
     unsafe fn copy_from_io(view: ConfigSpace<'_, [u8]>, buffer: *mut u8) {
-        config_chunks(view.offset(), view.ptr.len(), |i, width| {
-            // SAFETY: `config_chunks` only yields aligned accesses within the range.
-            let bytes = unsafe {
-                match width {
-                    4 => Self::io_read(view.part::<u32>(i)).to_le_bytes(),
-                    2 => u32::from(Self::io_read(view.part::<u16>(i))).to_le_bytes(),
-                    _ => u32::from(Self::io_read(view.part::<u8>(i))).to_le_bytes(),
-                }
-            };
-            // SAFETY: `i + width` is within the range, for which the caller guarantees that
-            // `buffer` is writable, and `bytes` is a local.
-            unsafe { core::ptr::copy_nonoverlapping(bytes.as_ptr(), buffer.add(i), width) };
-        });
+        // SAFETY: Same requirements. Without `stop`, the read cannot fail.
+        let _ = unsafe { config_read(view, buffer, false) };
     }
 
     /// Writes the range with the widest aligned configuration cycles that fit. A failed cycle
     /// is ignored, as with [`io_write`](IoCapable::io_write).
     unsafe fn copy_to_io(view: ConfigSpace<'_, [u8]>, buffer: *const u8) {
-        config_chunks(view.offset(), view.ptr.len(), |i, width| {
-            let mut bytes = [0u8; 4];
-            // SAFETY: `i + width` is within the range, for which the caller guarantees that
-            // `buffer` is readable, and `bytes` is a local.
-            unsafe { core::ptr::copy_nonoverlapping(buffer.add(i), bytes.as_mut_ptr(), width) };
-            let value = u32::from_le_bytes(bytes);
-            // SAFETY: `config_chunks` only yields aligned accesses within the range.
-            // CAST: The narrow accesses take the low bytes that were copied into `value`.
-            unsafe {
-                match width {
-                    4 => Self::io_write(view.part::<u32>(i), value),
-                    2 => Self::io_write(view.part::<u16>(i), value as u16),
-                    _ => Self::io_write(view.part::<u8>(i), value as u8),
-                }
+        // SAFETY: Same requirements. Without `stop`, the write cannot fail.
+        let _ = unsafe { config_write(view, buffer, false) };
+    }
+
+    /// Reads the range as [`copy_from_io`](Self::copy_from_io) does, stopping at the first failed
+    /// cycle with its error.
+    unsafe fn try_copy_from_io(view: ConfigSpace<'_, [u8]>, buffer: *mut u8) -> Result {
+        // SAFETY: Same requirements.
+        unsafe { config_read(view, buffer, true) }
+    }
+
+    /// Writes the range as [`copy_to_io`](Self::copy_to_io) does, stopping at the first failed
+    /// cycle with its error.
+    unsafe fn try_copy_to_io(view: ConfigSpace<'_, [u8]>, buffer: *const u8) -> Result {
+        // SAFETY: Same requirements.
+        unsafe { config_write(view, buffer, true) }
+    }
+}
+
+/// Reads `view` into `buffer` in the widest aligned configuration cycles; with `stop`, returns
+/// the error of the first failed cycle, otherwise reads failed cycles as all ones.
+///
+/// # Safety
+///
+/// `buffer` must be writable for the view's length.
+unsafe fn config_read(view: ConfigSpace<'_, [u8]>, buffer: *mut u8, stop: bool) -> Result {
+    let mut result = Ok(());
+    config_chunks(view.offset(), view.ptr.len(), |i, width| {
+        if result.is_err() {
+            return;
+        }
+        // SAFETY: `config_chunks` only yields aligned accesses within the range.
+        let value = unsafe {
+            match width {
+                4 => ConfigSpaceBackend::io_try_read(view.part::<u32>(i)),
+                2 => ConfigSpaceBackend::io_try_read(view.part::<u16>(i)).map(u32::from),
+                _ => ConfigSpaceBackend::io_try_read(view.part::<u8>(i)).map(u32::from),
             }
-        });
+        };
+        let value = match value {
+            Ok(value) => value,
+            Err(e) if stop => {
+                result = Err(e);
+                return;
+            }
+            Err(_) => u32::MAX,
+        };
+        // SAFETY: `i + width` is within the range, for which `buffer` is writable (safety
+        // requirement), and the bytes come from a local.
+        unsafe {
+            core::ptr::copy_nonoverlapping(value.to_le_bytes().as_ptr(), buffer.add(i), width)
+        };
+    });
+    result
+}
+
+/// Writes `buffer` to `view` in the widest aligned configuration cycles; with `stop`, returns the
+/// error of the first failed cycle, otherwise ignores failed cycles.
+///
+/// # Safety
+///
+/// `buffer` must be readable for the view's length.
+unsafe fn config_write(view: ConfigSpace<'_, [u8]>, buffer: *const u8, stop: bool) -> Result {
+    let mut result = Ok(());
+    config_chunks(view.offset(), view.ptr.len(), |i, width| {
+        if result.is_err() {
+            return;
+        }
+        let mut bytes = [0u8; 4];
+        // SAFETY: `i + width` is within the range, for which `buffer` is readable (safety
+        // requirement), and `bytes` is a local.
+        unsafe { core::ptr::copy_nonoverlapping(buffer.add(i), bytes.as_mut_ptr(), width) };
+        let value = u32::from_le_bytes(bytes);
+        // SAFETY: `config_chunks` only yields aligned accesses within the range.
+        // CAST: The narrow accesses take the low bytes that were copied into `value`.
+        let written = unsafe {
+            match width {
+                4 => ConfigSpaceBackend::io_try_write(view.part::<u32>(i), value),
+                2 => ConfigSpaceBackend::io_try_write(view.part::<u16>(i), value as u16),
+                _ => ConfigSpaceBackend::io_try_write(view.part::<u8>(i), value as u8),
+            }
+        };
+        if stop {
+            result = written;
+        }
+    });
+    result
+}
+
+impl<'a> Device<crate::device::Core<'a>> {
+    /// Enables the device's memory and I/O port decoding (`pci_enable_device()`), so that its
+    /// port BARs respond too; `enable_device_mem()` only enables memory decoding.
+    pub fn enable_device(&self) -> Result {
+        // SAFETY: `self.as_raw()` is a valid `struct pci_dev`.
+        to_result(unsafe { bindings::pci_enable_device(self.as_raw()) })
     }
 }
 

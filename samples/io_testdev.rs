@@ -1,0 +1,190 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! A driver for QEMU's `pci-testdev` (PCI 1b36:0005) that does what the stock `rust_driver_pci`
+//! sample does on the device's memory BAR0, on both of its BARs: BAR0 through MMIO and the I/O
+//! port BAR1 through port I/O.
+//!
+//! Both BARs start with the same little-endian header, described once by [`Header`] with
+//! byte-order field types; the one function that runs a test is generic over the backend, so
+//! the same typed view, the same `register!` register and the same accessors serve both BARs.
+//! A test is selected by writing its number to the header's test register; the header then
+//! names the test, the offset to write to and the byte to write, and counts the writes of that
+//! byte there. The driver runs the test that counts writes whatever the accelerator
+//! (`no-eventfd`) on each BAR, and reports the count and the test's name as KTAP.
+//!
+//! QEMU must be started with `-device pci-testdev`.
+
+use kernel::{
+    device::Core,
+    io::{
+        io_project,
+        io_read,
+        register,
+        Io,
+        IoCapable,
+        IoCopyable,
+        Le32,
+        Region, //
+    },
+    pci,
+    prelude::*,
+};
+
+#[path = "common/check.rs"]
+mod checks;
+#[path = "common/ktap.rs"]
+mod ktap;
+
+use checks::check_eq;
+use ktap::Suite;
+
+/// The header at the start of both BARs.
+#[repr(C)]
+#[derive(FromBytes, IntoBytes)]
+struct Header {
+    /// Write-only: selects a test. Reads back as the test's number among both BARs' tests.
+    test: u8,
+    /// The width of the test's accesses.
+    width: u8,
+    _pad0: [u8; 2],
+    /// Where in the BAR the test's writes go.
+    offset: Le32,
+    /// The byte the test counts.
+    data: u8,
+    _pad1: [u8; 3],
+    /// The writes of `data` to `offset` since the test was selected.
+    count: Le32,
+    /// The test's name, zero-terminated.
+    name: [u8; 32],
+}
+
+register! {
+    /// The test selection register, at the start of [`Header`].
+    TEST(u8) @ 0x0 {
+        7:0 index;
+    }
+}
+
+/// The test that counts every write of its byte: no eventfd takes the writes away.
+const NO_EVENTFD: u8 = 0;
+
+/// The memory BAR, as far as the header reaches, and the I/O port BAR.
+type MemBar<'a> = pci::Bar<'a, { size_of::<Header>() }>;
+type PortBar<'a> = pci::PortBar<'a, { size_of::<Header>() }>;
+
+/// Runs test `index` on a BAR, through whichever backend reaches it: selects the test, reads
+/// the header with one copy, writes the test's byte to the test's offset, and returns the
+/// header and the count the device kept.
+fn run_test<'a, const SIZE: usize, H>(bar: H, index: u8) -> Result<(Header, u32)>
+where
+    H: Io<'a, Target = Region<SIZE>>,
+    H::Backend: IoCapable<u8> + IoCapable<Le32> + IoCopyable,
+{
+    // The header fits in the region the BAR was mapped as: the cast is checked at build time.
+    let header = bar.cast::<Header>();
+    header.write_reg(TEST::zeroed().with_index(index));
+    let selected = header.copy_read();
+    // The offset is the device's to choose: the write is checked at runtime.
+    bar.try_write8(selected.data, selected.offset.get() as usize)?;
+    let count = io_read!(header, .count).get();
+    Ok((selected, count))
+}
+
+/// The name of a test, up to its terminating zero.
+fn name(header: &Header) -> &str {
+    let len = header
+        .name
+        .iter()
+        .position(|&b| b == 0)
+        .unwrap_or(header.name.len());
+    core::str::from_utf8(&header.name[..len]).unwrap_or("?")
+}
+
+/// Runs the counting test on one BAR and reports it.
+fn check_bar<'a, const SIZE: usize, H>(
+    suite: &Suite<'_>,
+    bar: H,
+    what: &str,
+    prefix: &str,
+) -> Result
+where
+    H: Io<'a, Target = Region<SIZE>>,
+    H::Backend: IoCapable<u8> + IoCapable<Le32> + IoCopyable,
+{
+    let (header, count) = run_test(bar, NO_EVENTFD)?;
+    suite.note(fmt!(
+        "{}: test {} \"{}\", {:#04x} written at {:#x}: count {}",
+        what,
+        header.test,
+        name(&header),
+        header.data,
+        header.offset.get(),
+        count
+    ));
+    check_eq!(name(&header).strip_prefix(prefix), Some("no-eventfd"));
+    check_eq!(header.width, 1);
+    check_eq!(count, 1);
+    // The name once more, copied as bytes out of the typed view.
+    let mut again = [0u8; 32];
+    io_project!(bar.cast::<Header>(), .name[build: ..]).try_copy_to_slice(&mut again)?;
+    check_eq!(again, header.name);
+    Ok(())
+}
+
+fn exercise(pdev: &pci::Device<Core<'_>>, suite: &mut Suite<'_>) -> Result {
+    // Each BAR only maps through the function of its space.
+    suite.run("bar_spaces", || {
+        check_eq!(pdev.iomap_region(1, c"io_testdev").err(), Some(EINVAL));
+        check_eq!(pdev.iomap_port_region(0, c"io_testdev").err(), Some(EINVAL));
+        Ok(())
+    });
+    let mem: MemBar<'_> = suite.step("map_bar0", pdev.iomap_region_sized(0, c"io_testdev"))?;
+    let ports: PortBar<'_> = suite.step(
+        "map_bar1_ports",
+        pdev.iomap_port_region_sized(1, c"io_testdev"),
+    )?;
+    let result = check_bar(suite, &mem, "memory", "mmio-");
+    suite.case("memory_bar0", result);
+    let result = check_bar(suite, &ports, "ports", "portio-");
+    suite.case("port_bar1", result);
+    // Leave the device with the first test selected, as the stock sample does.
+    (&mem).write8(NO_EVENTFD, 0);
+    Ok(())
+}
+
+struct TestdevDriver;
+
+kernel::pci_device_table!(
+    PCI_TABLE,
+    <TestdevDriver as pci::Driver>::IdInfo,
+    [(pci::DeviceId::from_id(pci::Vendor::REDHAT, 0x5), ())]
+);
+
+impl pci::Driver for TestdevDriver {
+    type IdInfo = ();
+    type Data<'bound> = ();
+    const ID_TABLE: pci::IdTable<Self::IdInfo> = &PCI_TABLE;
+
+    fn probe<'bound>(
+        pdev: &'bound pci::Device<Core<'_>>,
+        _info: Option<&'bound Self::IdInfo>,
+    ) -> impl PinInit<Self::Data<'bound>, Error> + 'bound {
+        // Memory decoding; the firmware enabled I/O decoding too, which the port BAR needs.
+        pdev.enable_device_mem()?;
+
+        ktap::document(1);
+        let mut suite = Suite::begin(1, "io_testdev");
+        suite.note(fmt!("device {}", pdev.as_ref().name()));
+        let result = exercise(pdev, &mut suite);
+        suite.end();
+        result
+    }
+}
+
+kernel::module_pci_driver! {
+    type: TestdevDriver,
+    name: "io_testdev",
+    authors: ["The typed I/O project"],
+    description: "Typed I/O sample for QEMU's pci-testdev: one header on a memory and a port BAR",
+    license: "GPL v2",
+}

@@ -1,0 +1,179 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# `make bench`: measure the I/O layer against upstream 7.3 and against C, and
+# write the report to build/bench/report.txt and report.md. Not part of
+# `make test`; it never fails on a number, only when something cannot be
+# built or run.
+#
+#   1. codegen.sh: the probes (and io_bench) against our kernel;
+#   2. upstream:   the pristine 7.3 tree, built with our kernel's .config into
+#                  build/obj-upstream, then the same probe source and our own
+#                  sample modules against it;
+#   3. generated code per probe: ours, upstream, C (codegen.py);
+#   4. code size of the stock Rust PCI samples and of our samples, ours
+#      against upstream (bench.py sizes);
+#   5. a boot that loads io_bench alone: throughput on ivshmem-plain's BAR 2,
+#      ours against C in the same boot (bench.py throughput).
+#
+# Expects `make modules` to have run (the Makefile's bench target does it).
+#
+# Usage: bench.sh [boot]   ("boot" redoes step 5 alone and prints its table)
+
+. "$(dirname "$0")/lib.sh"
+
+BENCH_SRC=$TOP/tests/bench
+BENCH_OUT=$BUILD/bench
+UP_OBJ=$BUILD/obj-upstream
+UP_LOG=$LOGS/kernel-upstream.log
+BOOT_LOG=$BENCH_OUT/boot.log
+start_all=$SECONDS
+
+# step NAME CMD...: runs CMD, printing how long it took.
+step() {
+	local name=$1 t=$SECONDS rc=0
+	shift
+	"$@" || rc=$?
+	note "bench: $name: $([ "$rc" -eq 0 ] && echo done || echo "FAILED ($rc)") in $((SECONDS - t)) s"
+	return "$rc"
+}
+
+# The pristine tree, configured exactly as ours (our .config, olddefconfig)
+# and rebuilt incrementally. The configuration is redone only when ours
+# changed.
+upstream_kernel() {
+	local pristine want
+	pristine=$(pristine_tree) &&
+		mkdir -p "$UP_OBJ" &&
+		want=$( (echo "$pristine"; cat "$OBJ/.config") | sha256sum | cut -d' ' -f1) &&
+		if [ "$(cat "$STAMPS/upstream-config" 2>/dev/null)" != "$want" ] ||
+			[ ! -f "$UP_OBJ/.config" ]; then
+			cp "$OBJ/.config" "$UP_OBJ/.config" &&
+				make -C "$pristine" O="$UP_OBJ" "${KBUILD_VARS[@]}" olddefconfig &&
+				echo "$want" >"$STAMPS/upstream-config"
+		fi &&
+		make -C "$pristine" O="$UP_OBJ" "${KBUILD_VARS[@]}" all
+}
+
+# Configuration lines that differ between the two kernels (none expected:
+# our overlay adds no Kconfig symbol the fragment sets).
+config_delta() {
+	diff <(grep '^CONFIG_' "$OBJ/.config" | sort) <(grep '^CONFIG_' "$UP_OBJ/.config" | sort) |
+		grep -c '^[<>]' || true
+}
+
+upstream_probes() {
+	mkdir -p "$BENCH_OUT/upstream" &&
+		make -C "$UP_OBJ" M="$BENCH_SRC" MO="$BENCH_OUT/upstream" "${KBUILD_VARS[@]}" \
+			IO_BENCH_PROBES_ONLY=y modules
+}
+
+# Our own modules (./Kbuild: samples/ and tests/) against upstream. Those
+# that use more than 7.3's API fail to build there; -k builds the others.
+upstream_samples() {
+	[ -f "$TOP/samples/Kbuild" ] || return 0
+	mkdir -p "$BENCH_OUT/upstream-modules"
+	make -k -C "$UP_OBJ" M="$TOP" MO="$BENCH_OUT/upstream-modules" "${KBUILD_VARS[@]}" \
+		modules >"$LOGS/bench-upstream-samples.log" 2>&1 || true
+}
+
+# LABEL=OURS:UPSTREAM for the stock samples and each of our samples that the
+# last `make modules` built (its modules.order, not stale objects).
+size_specs() {
+	local s o
+	for s in rust_driver_pci rust_dma; do
+		echo "samples/rust/$s=$OBJ/samples/rust/$s.o:$UP_OBJ/samples/rust/$s.o"
+	done
+	[ -f "$MODULES_OUT/modules.order" ] || return 0
+	grep '^samples/' "$MODULES_OUT/modules.order" | while read -r o; do
+		echo "$o=$MODULES_OUT/$o:$BENCH_OUT/upstream-modules/$o"
+	done
+}
+
+# A boot that loads io_bench.ko alone, with the harness's init and devices.
+bench_boot() {
+	local dir=$BENCH_OUT/initramfs accel rc=0 t
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	echo io_bench.ko >"$dir/modules"
+	echo "suite io_bench" >"$dir/expect"
+	{
+		echo "dir /dev 0755 0 0"
+		echo "nod /dev/console 0600 0 0 c 5 1"
+		for d in /bin /proc /sys /etc /lib /lib/modules; do
+			echo "dir $d 0755 0 0"
+		done
+		echo "file /bin/busybox /bin/busybox 0755 0 0"
+		echo "file /init $HARNESS/init.sh 0755 0 0"
+		echo "file /etc/harness-modules $dir/modules 0644 0 0"
+		echo "file /lib/modules/io_bench.ko $BENCH_OUT/ours/io_bench.ko 0644 0 0"
+	} >"$dir/list"
+	"$OBJ/usr/gen_init_cpio" "$dir/list" | gzip -1 >"$dir.cpio.gz"
+	accel=${ACCEL:-$(cat "$STAMPS/accel" 2>/dev/null || echo tcg)}
+	note "bench: booting under QEMU ($accel) with io_bench; console in $BOOT_LOG"
+	t=$SECONDS
+	# The devices of boot.sh; only the KUnit suite of io_bench runs.
+	timeout -k 5 "$BOOT_TIMEOUT" qemu-system-x86_64 -m 512M -nographic -no-reboot \
+		-kernel "$OBJ/arch/x86/boot/bzImage" -accel "$accel" \
+		-device edu -device pci-testdev \
+		-object memory-backend-ram,id=shm,size=1M -device ivshmem-plain,memdev=shm \
+		-initrd "$dir.cpio.gz" \
+		-append "console=ttyS0 panic=-1 printk.devkmsg=on kunit.filter_glob=io_bench" \
+		</dev/null 2>&1 | tr -d '\r' >"$BOOT_LOG" || rc=${PIPESTATUS[0]}
+	echo "$accel" >"$dir/accel"
+	python3 "$HARNESS/ktap.py" --log "$BOOT_LOG" --counts "$dir/counts" \
+		--modules "$dir/modules" --qemu-status "$rc" --elapsed $((SECONDS - t)) "$dir/expect"
+}
+
+mkdir -p "$BENCH_OUT"
+if [ "${1:-}" = boot ]; then
+	bench_boot || true
+	python3 "$HARNESS/bench.py" throughput --log "$BOOT_LOG" --out "$BENCH_OUT/throughput"
+	exit
+fi
+rm -f "$BENCH_OUT"/report.* "$BENCH_OUT"/throughput.* "$BENCH_OUT"/sizes.*
+
+# 1. Ours. A failed check is reported, not fatal: the report shows it.
+step "probes against our kernel (codegen stage)" "$HARNESS/codegen.sh" || true
+[ -f "$BENCH_OUT/ours/io_probes.ko" ] || { note "bench: the probes did not build"; exit 1; }
+
+# 2. Upstream.
+note "bench: building upstream 7.3 with our .config in $UP_OBJ (log $UP_LOG)"
+step "upstream kernel" run_logged "$UP_LOG" upstream_kernel || exit 1
+step "probes against upstream" run_logged "$LOGS/bench-upstream-probes.log" upstream_probes ||
+	exit 1
+step "our samples against upstream" upstream_samples
+
+# 3. Generated code.
+python3 "$HARNESS/codegen.py" probes --out "$BENCH_OUT/probes" \
+	--ours "$BENCH_OUT/ours/io_probes.ko" --upstream "$BENCH_OUT/upstream/io_probes.ko" \
+	--c "$BENCH_OUT/ours/io_probes_c.ko" >/dev/null
+
+# 4. Code size.
+mapfile -t specs < <(size_specs)
+python3 "$HARNESS/bench.py" sizes --out "$BENCH_OUT/sizes" "${specs[@]}" >/dev/null
+
+# 5. Throughput. A failed boot leaves its section empty and fails the run.
+boot=ok
+step "bench boot" bench_boot || boot=FAIL
+python3 "$HARNESS/bench.py" throughput --log "$BOOT_LOG" --out "$BENCH_OUT/throughput" \
+	>/dev/null || boot=FAIL
+
+python3 "$HARNESS/bench.py" targets --probes "$BENCH_OUT/probes" --sizes "$BENCH_OUT/sizes" \
+	--throughput "$BENCH_OUT/throughput" --out "$BENCH_OUT/targets" >/dev/null
+delta=$(config_delta)
+version=$(cat "$STAMPS/kernel-version" 2>/dev/null || echo "KDIR $(pristine_tree)")
+accel=$(cat "$BENCH_OUT/initramfs/accel" 2>/dev/null || echo none)
+python3 "$HARNESS/bench.py" report --out "$BENCH_OUT/report" \
+	--title "kernel::io benchmark report" \
+	--note "date: $(date -u "+%F %R UTC"); project $(git -C "$TOP" describe --always --dirty)" \
+	--note "kernel: $version, x86_64; upstream: the pristine tree with our .config" \
+	--note "configurations differ in $delta CONFIG_ lines" \
+	--note "host: $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg); guest accel: $accel" \
+	--note "reproduce: make bench (its steps after make modules took $((SECONDS - start_all)) s)" \
+	"Targets of issue 7=$BENCH_OUT/targets" \
+	"Code per probe: instructions / calls (listings: probes-listings.txt)=$BENCH_OUT/probes" \
+	"Code size of module objects (I/O fns: kernel::io, pci::io, Bar, Coherent)=$BENCH_OUT/sizes" \
+	"Throughput on ivshmem-plain BAR 2 (QEMU, best of rounds, ratios to C)=$BENCH_OUT/throughput"
+note "bench: report in $BENCH_OUT/report.txt and report.md ($((SECONDS - start_all)) s)"
+[ "$boot" = ok ]

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Codegen stage: build tests/bench (the modules its Kbuild lists: the I/O
+# probes and their C twins among them) against our kernel into
+# build/bench/ours, and check the code generated for each probe's access with
+# codegen.py: no calls and the C accessor's instruction count per MMIO
+# access, and the other rules listed there. Deterministic: it counts
+# instructions and never times anything.
+#
+# tests/bench is built on its own, not through ./Kbuild, so that the boot of
+# `make test` never loads these modules. Its rustfmt findings are the lint
+# stage's; its clippy findings are checked here, since lint.py only reads the
+# diagnostics under build/modules.
+
+. "$(dirname "$0")/lib.sh"
+
+BENCH_SRC=$TOP/tests/bench
+BENCH_OUT=$BUILD/bench
+LOG=$LOGS/codegen.log
+
+build() {
+	mkdir -p "$BENCH_OUT/ours" &&
+		make -C "$OBJ" M="$BENCH_SRC" MO="$BENCH_OUT/ours" "${KBUILD_VARS[@]}" modules
+}
+
+# The diagnostics the clippy-driver wrapper kept for the bench crates.
+clippy_findings() {
+	find "$BENCH_OUT/ours" -name '*.clippy' -exec grep -hE -A12 '^(warning|error)(\[\S+\])?: ' {} + |
+		grep -vE '^(warning|error): [0-9]+ (warning|error)s? emitted' || true
+}
+
+checks() {
+	local findings
+	findings=$(clippy_findings)
+	if [ -n "$findings" ]; then
+		echo "$findings"
+		echo "codegen: clippy warnings in tests/bench"
+		return 1
+	fi
+	python3 "$HARNESS/codegen.py" probes --check --out "$BENCH_OUT/codegen" \
+		--ours "$BENCH_OUT/ours/io_probes.ko" --c "$BENCH_OUT/ours/io_probes_c.ko"
+}
+
+if ! run_logged "$LOG" build; then
+	result codegen FAIL 0 1 0 "tests/bench failed to build; full log in $LOG"
+	exit 1
+fi
+status=ok
+rm -f "$BENCH_OUT/codegen.json"
+checks >>"$LOG" 2>&1 || status=FAIL
+read -r passed failed known < <(python3 -c '
+import json, sys
+try:
+    c = json.load(open(sys.argv[1]))["check"]
+    print(c["passed"], c["failed"], c["skipped"])
+except (OSError, KeyError, ValueError):
+    print(0, 1, 0)' "$BENCH_OUT/codegen.json")
+[ "$status" = ok ] || { [ "$failed" -gt 0 ] || failed=1; show_tail "$LOG"; }
+# Known failures in one line (details in codegen.txt); a NOTE asks for a fix.
+if [ "$known" -gt 0 ]; then
+	note "codegen: known failures (KNOWN in codegen.py): $(grep '^KNOWN ' "$BENCH_OUT/codegen.txt" |
+		cut -d' ' -f2 | tr -d : | sort -u | paste -sd' ' -)"
+fi
+grep '^NOTE ' "$BENCH_OUT/codegen.txt" || true
+result codegen "$status" "$passed" "$failed" "$known" \
+	"$passed checks passed, $failed failed, $known known failures ($BENCH_OUT/codegen.txt)"
+[ "$status" = ok ]
