@@ -14,7 +14,7 @@ HARNESS := tests/harness
 export KDIR BOOT_TIMEOUT ACCEL JOBS
 
 .PHONY: all setup kernel modules lint format host-test run test clean distclean
-.PHONY: codegen bench clean-bench
+.PHONY: codegen bench clean-bench copycheck compat
 
 all: test
 
@@ -35,6 +35,15 @@ format: setup
 
 host-test: setup
 	@$(HARNESS)/host-test.sh
+
+copycheck: setup
+	@$(HARNESS)/copycheck.sh
+
+# The boot's own result is printed, but compat.sh decides: it needs the
+# boot for its suites, not a boot free of other failures.
+compat: modules
+	@$(HARNESS)/boot.sh test || true
+	@$(HARNESS)/compat.sh
 
 run: modules
 	@$(HARNESS)/boot.sh run

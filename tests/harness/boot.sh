@@ -16,13 +16,13 @@ INITRAMFS=$BUILD/initramfs
 BZIMAGE=$OBJ/arch/x86/boot/bzImage
 CMDLINE="console=ttyS0 panic=-1 printk.devkmsg=on ${BOOT_CMDLINE:-}"
 
-# Modules in load order: the kernel's own (modules.order), then ours.
+# Modules in load order: the kernel's own (modules.order) except the
+# build-only ones (lib.sh), then ours.
 module_list() {
 	local order
 	for order in "$OBJ/modules.order" "$MODULES_OUT/modules.order"; do
 		[ -f "$order" ] && sed "s|^|$(dirname "$order")/|; s|\.o\$|.ko|" "$order"
-	done
-	return 0
+	done | grep -vxF -f <(printf "$OBJ/%s\n" "${BUILD_ONLY_MODULES[@]}") || true
 }
 
 # Expectation files: tests/expect/ and any beside our samples and tests.
@@ -82,6 +82,7 @@ accel() {
 }
 
 make_initramfs
+note "not loaded (built only): ${BUILD_ONLY_MODULES[*]}"
 accel=$(accel)
 note "booting under QEMU ($accel, bounded to $BOOT_TIMEOUT s); console in $LOG"
 rc=0
@@ -92,7 +93,8 @@ timeout -k 5 "$BOOT_TIMEOUT" "${QEMU[@]}" -accel "$accel" \
 elapsed=$((SECONDS - start))
 
 checks=(python3 "$HARNESS/ktap.py" --log "$LOG" --counts "$INITRAMFS/counts"
-	--modules "$INITRAMFS/modules" --qemu-status "$rc" --elapsed "$elapsed"
+	--modules "$INITRAMFS/modules" --suites "$INITRAMFS/suites"
+	--qemu-status "$rc" --elapsed "$elapsed"
 	$(expect_files))
 [ "$MODE" = run ] && checks+=(--show)
 status=ok

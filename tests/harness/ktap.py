@@ -65,9 +65,12 @@ def strip_module_prefixes(lines, modules):
     return [prefix.sub("", line, count=1) for line in lines]
 
 
-def parse_ktap(lines, report):
-    """Count leaf results; return {suite: ok/not ok/skip} and unfinished suites."""
+def parse_ktap(lines, report, counts=None):
+    """Count leaf results; return {suite: ok/not ok/skip}. If counts is a
+    dict, it receives {suite: [passed, failed, skipped]} for each suite."""
     suites = {}
+    counts = {} if counts is None else counts
+    current = None        # the top-level suite whose cases come now
     started = []          # suites whose "# Subtest:" appeared, in order
     has_children = {}     # depth -> the open test at that depth has subtests
     diagnostics = {}      # depth -> other lines since the last result there
@@ -84,6 +87,8 @@ def parse_ktap(lines, report):
             m = SUBTEST.match(body)
             if m and depth == 1:
                 started.append(m.group(1))
+                current = m.group(1)
+                counts[current] = [0, 0, 0]
             continue
         m = RESULT.match(body)
         if not m:
@@ -101,6 +106,7 @@ def parse_ktap(lines, report):
             del has_children[deeper]
         if depth == 0:
             suites[name] = "skip" if directive == "SKIP" else status
+            current = None
             # A suite that fails without a failed case (its init failed,
             # say) is a failure of its own.
             if status == "not ok" and report.failed == failed_before:
@@ -109,9 +115,12 @@ def parse_ktap(lines, report):
             continue
         if not leaf:
             continue
-        if directive == "SKIP":
+        kind = 2 if directive == "SKIP" else 0 if status == "ok" else 1
+        if current is not None:
+            counts[current][kind] += 1
+        if kind == 2:
             report.skipped += 1
-        elif status == "ok":
+        elif kind == 0:
             report.passed += 1
         else:
             report.fail(f"KUnit case {name}: not ok" + format_notes(notes))
@@ -169,6 +178,9 @@ def main():
     parser.add_argument("--counts", required=True,
                         help="file to write 'passed failed skipped' to")
     parser.add_argument("--modules", help="file listing the loaded modules")
+    parser.add_argument("--suites",
+                        help="file to write 'suite status passed failed skipped' "
+                             "lines to, one for each suite that finished")
     parser.add_argument("--qemu-status", type=int, default=0)
     parser.add_argument("--elapsed", type=int, default=0)
     parser.add_argument("--show", action="store_true",
@@ -193,7 +205,8 @@ def main():
         with open(args.modules) as f:
             modules = [m.strip().rsplit("/", 1)[-1].removesuffix(".ko")
                        for m in f if m.strip()]
-    suites = parse_ktap(strip_module_prefixes(lines, modules), report)
+    per_suite = {}
+    suites = parse_ktap(strip_module_prefixes(lines, modules), report, per_suite)
     check_crashes(lines, report)
     check_modules(lines, modules, report)
     check_expectations(args.expect, lines, suites, report)
@@ -209,6 +222,11 @@ def main():
         print(f"FAIL: {problem}")
     with open(args.counts, "w") as f:
         f.write(f"{report.passed} {report.failed} {report.skipped}\n")
+    if args.suites:
+        with open(args.suites, "w") as f:
+            for name, status in suites.items():
+                passed, failed, skipped = per_suite.get(name, (0, 0, 0))
+                f.write(f"{name} {status.replace(' ', '-')} {passed} {failed} {skipped}\n")
     return 1 if report.failed else 0
 
 

@@ -16,15 +16,18 @@ if "$HARNESS/kernel.sh"; then
 else
 	built=
 fi
+"$HARNESS/copycheck.sh" || true
 "$HARNESS/host-test.sh" || true
 if [ -n "$built" ]; then
 	"$HARNESS/boot.sh" test || true
 else
 	result boot FAIL 0 1 0 "not booted: the build failed"
 fi
+# Also after a failed build: it names the clients that were not built.
+"$HARNESS/compat.sh" || true
 
 echo "==== summary ===="
-for stage in kernel modules rustfmt clippy codegen host-test miri boot; do
+for stage in kernel modules rustfmt clippy codegen copycheck host-test miri boot compat; do
 	[ -f "$RESULTS/$stage" ] || continue
 	read -r status _ _ _ message <"$RESULTS/$stage"
 	printf '%-10s %-4s %s\n' "$stage:" "$status" "$message"
