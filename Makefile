@@ -14,7 +14,7 @@ HARNESS := tests/harness
 export KDIR BOOT_TIMEOUT ACCEL JOBS
 
 .PHONY: all setup kernel modules lint format host-test run test clean distclean
-.PHONY: codegen bench clean-bench copycheck compat
+.PHONY: codegen bench clean-bench copycheck compat docs
 
 all: test
 
@@ -38,6 +38,9 @@ host-test: setup
 
 copycheck: setup
 	@$(HARNESS)/copycheck.sh
+
+docs: setup
+	@$(HARNESS)/docs.sh
 
 # The boot's own result is printed, but compat.sh decides: it needs the
 # boot for its suites, not a boot free of other failures.

@@ -13,7 +13,7 @@
 APT_PACKAGES=(
 	make gcc libc6-dev flex bison bc libelf-dev libssl-dev cpio xz-utils
 	libclang-19-dev llvm-19 clang-19 lld-19 qemu-system-x86 busybox-static
-	python3 rsync dwarves kmod
+	python3 python3-sphinx rsync dwarves kmod
 )
 BINDGEN_VERSION=0.73.2
 

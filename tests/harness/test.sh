@@ -17,6 +17,7 @@ else
 	built=
 fi
 "$HARNESS/copycheck.sh" || true
+"$HARNESS/docs.sh" || true
 "$HARNESS/host-test.sh" || true
 if [ -n "$built" ]; then
 	"$HARNESS/boot.sh" test || true
@@ -27,7 +28,7 @@ fi
 "$HARNESS/compat.sh" || true
 
 echo "==== summary ===="
-for stage in kernel modules rustfmt clippy codegen copycheck host-test miri boot compat; do
+for stage in kernel modules rustfmt clippy codegen copycheck docs host-test miri boot compat; do
 	[ -f "$RESULTS/$stage" ] || continue
 	read -r status _ _ _ message <"$RESULTS/$stage"
 	printf '%-10s %-4s %s\n' "$stage:" "$status" "$message"

@@ -85,19 +85,23 @@ pub struct EitherBackend<L, R>(PhantomData<fn() -> (L, R)>);
 impl<L: IoBackend, R: IoBackend> IoBackend for EitherBackend<L, R> {
     type View<'a, T: ?Sized + KnownSize> = EitherView<'a, L, R, T>;
 
-    #[inline]
-    fn as_ptr<'a, T: ?Sized + KnownSize>(view: Self::View<'a, T>) -> *mut T {
+    #[inline(always)]
+    fn as_ptr<'a, T>(view: Self::View<'a, T>) -> *mut T
+    where
+        T: ?Sized + KnownSize,
+    {
         match view {
             EitherView::Left(v) => L::as_ptr(v),
             EitherView::Right(v) => R::as_ptr(v),
         }
     }
 
-    #[inline]
-    unsafe fn project_view<'a, T: ?Sized + KnownSize, U: ?Sized + KnownSize>(
-        view: Self::View<'a, T>,
-        ptr: *mut U,
-    ) -> Self::View<'a, U> {
+    #[inline(always)]
+    unsafe fn project_view<'a, T, U>(view: Self::View<'a, T>, ptr: *mut U) -> Self::View<'a, U>
+    where
+        T: ?Sized + KnownSize,
+        U: ?Sized + KnownSize,
+    {
         match view {
             // SAFETY: `ptr` is a part of the view's location (safety requirement), whichever side
             // holds it.
@@ -332,16 +336,20 @@ type SysMapInner = EitherBackend<MmioBackend, SysMemBackend>;
 impl IoBackend for IoSysMapBackend {
     type View<'a, T: ?Sized + KnownSize> = IoSysMap<'a, T>;
 
-    #[inline]
-    fn as_ptr<'a, T: ?Sized + KnownSize>(view: Self::View<'a, T>) -> *mut T {
+    #[inline(always)]
+    fn as_ptr<'a, T>(view: Self::View<'a, T>) -> *mut T
+    where
+        T: ?Sized + KnownSize,
+    {
         SysMapInner::as_ptr(view.into())
     }
 
-    #[inline]
-    unsafe fn project_view<'a, T: ?Sized + KnownSize, U: ?Sized + KnownSize>(
-        view: Self::View<'a, T>,
-        ptr: *mut U,
-    ) -> Self::View<'a, U> {
+    #[inline(always)]
+    unsafe fn project_view<'a, T, U>(view: Self::View<'a, T>, ptr: *mut U) -> Self::View<'a, U>
+    where
+        T: ?Sized + KnownSize,
+        U: ?Sized + KnownSize,
+    {
         // SAFETY: Forwarded with the caller's guarantee; the conversion keeps the location.
         unsafe { SysMapInner::project_view(view.into(), ptr) }.into()
     }

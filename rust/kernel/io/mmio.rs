@@ -127,16 +127,20 @@ pub struct RelaxedMmioBackend;
 impl IoBackend for RelaxedMmioBackend {
     type View<'a, T: ?Sized + KnownSize> = RelaxedMmio<'a, T>;
 
-    #[inline]
-    fn as_ptr<'a, T: ?Sized + KnownSize>(view: Self::View<'a, T>) -> *mut T {
+    #[inline(always)]
+    fn as_ptr<'a, T>(view: Self::View<'a, T>) -> *mut T
+    where
+        T: ?Sized + KnownSize,
+    {
         view.0.ptr
     }
 
-    #[inline]
-    unsafe fn project_view<'a, T: ?Sized + KnownSize, U: ?Sized + KnownSize>(
-        view: Self::View<'a, T>,
-        ptr: *mut U,
-    ) -> Self::View<'a, U> {
+    #[inline(always)]
+    unsafe fn project_view<'a, T, U>(view: Self::View<'a, T>, ptr: *mut U) -> Self::View<'a, U>
+    where
+        T: ?Sized + KnownSize,
+        U: ?Sized + KnownSize,
+    {
         // SAFETY: The caller's guarantee for `view` holds for the ordered view it wraps.
         RelaxedMmio(unsafe { MmioBackend::project_view(view.0, ptr) })
     }

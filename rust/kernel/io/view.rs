@@ -101,6 +101,24 @@ fn asserted_view<'a, B: IoBackend, T: ?Sized + KnownSize, U>(
     unsafe { B::project_view(view, ptr.cast::<U>().wrapping_byte_add(offset)) }
 }
 
+/// Narrows `io` to the access at `location`, checked at runtime.
+#[inline(always)]
+fn checked_location<'a, H: Io<'a>, T, L: IoLoc<H::Target, T>>(
+    io: H,
+    location: L,
+) -> Result<ViewOf<'a, H, L::IoType>> {
+    checked_view::<H::Backend, H::Target, L::IoType>(io.as_view(), location.offset())
+}
+
+/// Narrows `io` to the access at `location`, checked at build time.
+#[inline(always)]
+fn asserted_location<'a, H: Io<'a>, T, L: IoLoc<H::Target, T>>(
+    io: H,
+    location: L,
+) -> ViewOf<'a, H, L::IoType> {
+    asserted_view::<H::Backend, H::Target, L::IoType>(io.as_view(), location.offset())
+}
+
 /// Splits a 64-bit location into its low (lower address) and high 32-bit halves.
 #[inline(always)]
 fn halves<'a, B: IoBackend>(view: B::View<'a, u64>) -> (B::View<'a, u32>, B::View<'a, u32>) {
@@ -260,21 +278,21 @@ pub trait Io<'a>: IoBase<'a> {
     }
 
     /// Reads the whole location in one access of its own width.
-    #[inline]
+    #[inline(always)]
     fn read_val(self) -> Self::Target
     where
-        Self::Backend: IoCapable<Self::Target>,
         Self::Target: Sized,
+        Self::Backend: IoCapable<Self::Target>,
     {
         Self::Backend::io_read(self.as_view())
     }
 
     /// Writes the whole location in one access of its own width.
-    #[inline]
+    #[inline(always)]
     fn write_val(self, value: Self::Target)
     where
-        Self::Backend: IoCapable<Self::Target>,
         Self::Target: Sized,
+        Self::Backend: IoCapable<Self::Target>,
     {
         Self::Backend::io_write(self.as_view(), value)
     }
@@ -283,21 +301,21 @@ pub trait Io<'a>: IoBase<'a> {
     ///
     /// Only buses that can report failed accesses (PCI configuration space) ever fail; elsewhere
     /// this is [`read_val`](Io::read_val).
-    #[inline]
+    #[inline(always)]
     fn try_read_val(self) -> Result<Self::Target>
     where
-        Self::Backend: IoCapable<Self::Target>,
         Self::Target: Sized,
+        Self::Backend: IoCapable<Self::Target>,
     {
         Self::Backend::io_try_read(self.as_view())
     }
 
     /// Writes the whole location in one access, reporting a failed bus cycle as an error.
-    #[inline]
+    #[inline(always)]
     fn try_write_val(self, value: Self::Target) -> Result
     where
-        Self::Backend: IoCapable<Self::Target>,
         Self::Target: Sized,
+        Self::Backend: IoCapable<Self::Target>,
     {
         Self::Backend::io_try_write(self.as_view(), value)
     }
@@ -306,21 +324,21 @@ pub trait Io<'a>: IoBase<'a> {
     ///
     /// Unlike [`read_val`](Io::read_val), this works for any plain-data type, but the access
     /// widths are the backend's choice: use it for buffers and descriptors, not for registers.
-    #[inline]
+    #[inline(always)]
     fn copy_read(self) -> Self::Target
     where
-        Self::Backend: IoCopyable,
         Self::Target: Sized + FromBytes,
+        Self::Backend: IoCopyable,
     {
         Self::Backend::copy_read(self.as_view())
     }
 
     /// Writes the whole location with a byte copy (`memcpy_toio()` on MMIO).
-    #[inline]
+    #[inline(always)]
     fn copy_write(self, value: Self::Target)
     where
-        Self::Backend: IoCopyable,
         Self::Target: Sized + IntoBytes,
+        Self::Backend: IoCopyable,
     {
         Self::Backend::copy_write(self.as_view(), value)
     }
@@ -827,16 +845,12 @@ pub trait Io<'a>: IoBase<'a> {
     /// Fails with [`ERANGE`] if the access does not fit in the view, with [`EINVAL`] if it is
     /// misaligned, and with the bus's error if the access itself fails.
     #[inline(always)]
-    fn try_read<T, L>(self, location: L) -> Result<T>
+    fn try_read<T, L: IoLoc<Self::Target, T>>(self, location: L) -> Result<T>
     where
-        L: IoLoc<Self::Target, T>,
         Self::Backend: IoCapable<L::IoType>,
     {
-        let view = checked_view::<Self::Backend, Self::Target, L::IoType>(
-            self.as_view(),
-            location.offset(),
-        )?;
-        Ok(Self::Backend::io_try_read(view)?.into())
+        let at = checked_location(self, location)?;
+        Ok(Self::Backend::io_try_read(at)?.into())
     }
 
     /// Writes `value` at `location`, checked at runtime.
@@ -844,106 +858,84 @@ pub trait Io<'a>: IoBase<'a> {
     /// Fails with [`ERANGE`] if the access does not fit in the view, with [`EINVAL`] if it is
     /// misaligned, and with the bus's error if the access itself fails.
     #[inline(always)]
-    fn try_write<T, L>(self, location: L, value: T) -> Result
+    fn try_write<T, L: IoLoc<Self::Target, T>>(self, location: L, value: T) -> Result
     where
-        L: IoLoc<Self::Target, T>,
         Self::Backend: IoCapable<L::IoType>,
     {
-        let view = checked_view::<Self::Backend, Self::Target, L::IoType>(
-            self.as_view(),
-            location.offset(),
-        )?;
-        Self::Backend::io_try_write(view, value.into())
+        let at = checked_location(self, location)?;
+        Self::Backend::io_try_write(at, value.into())
     }
 
     /// Writes a register value that carries its own location, checked at runtime.
     #[cfg(CONFIG_RUST)]
     #[inline(always)]
-    fn try_write_reg<T, L, V>(self, value: V) -> Result
+    fn try_write_reg<T, L: IoLoc<Self::Target, T>, V>(self, register: V) -> Result
     where
-        L: IoLoc<Self::Target, T>,
-        V: LocatedRegister<Self::Target, Location = L, Value = T>,
+        V: LocatedRegister<Self::Target, Value = T, Location = L>,
         Self::Backend: IoCapable<L::IoType>,
     {
-        let (location, value) = value.into_io_op();
-        self.try_write(location, value)
+        let (at, value) = register.into_io_op();
+        self.try_write(at, value)
     }
 
     /// Replaces the value at `location` with `f` of it, checked at runtime.
     ///
     /// The read and the write are two separate accesses; nothing makes the pair atomic.
     #[inline(always)]
-    fn try_update<T, L, F>(self, location: L, f: F) -> Result
+    fn try_update<T, L: IoLoc<Self::Target, T>, F: FnOnce(T) -> T>(
+        self,
+        location: L,
+        f: F,
+    ) -> Result
     where
-        L: IoLoc<Self::Target, T>,
         Self::Backend: IoCapable<L::IoType>,
-        F: FnOnce(T) -> T,
     {
-        let view = checked_view::<Self::Backend, Self::Target, L::IoType>(
-            self.as_view(),
-            location.offset(),
-        )?;
-        let value = f(Self::Backend::io_try_read(view)?.into());
-        Self::Backend::io_try_write(view, value.into())
+        let at = checked_location(self, location)?;
+        let old = Self::Backend::io_try_read(at)?;
+        Self::Backend::io_try_write(at, f(old.into()).into())
     }
 
     /// Reads the value at `location`, checked at build time.
     #[inline(always)]
-    fn read<T, L>(self, location: L) -> T
+    fn read<T, L: IoLoc<Self::Target, T>>(self, location: L) -> T
     where
-        L: IoLoc<Self::Target, T>,
         Self::Backend: IoCapable<L::IoType>,
     {
-        let view = asserted_view::<Self::Backend, Self::Target, L::IoType>(
-            self.as_view(),
-            location.offset(),
-        );
-        Self::Backend::io_read(view).into()
+        Self::Backend::io_read(asserted_location(self, location)).into()
     }
 
     /// Writes `value` at `location`, checked at build time.
     #[inline(always)]
-    fn write<T, L>(self, location: L, value: T)
+    fn write<T, L: IoLoc<Self::Target, T>>(self, location: L, value: T)
     where
-        L: IoLoc<Self::Target, T>,
         Self::Backend: IoCapable<L::IoType>,
     {
-        let view = asserted_view::<Self::Backend, Self::Target, L::IoType>(
-            self.as_view(),
-            location.offset(),
-        );
-        Self::Backend::io_write(view, value.into())
+        Self::Backend::io_write(asserted_location(self, location), value.into())
     }
 
     /// Writes a register value that carries its own location, checked at build time.
     #[cfg(CONFIG_RUST)]
     #[inline(always)]
-    fn write_reg<T, L, V>(self, value: V)
+    fn write_reg<T, L: IoLoc<Self::Target, T>, V>(self, register: V)
     where
-        L: IoLoc<Self::Target, T>,
-        V: LocatedRegister<Self::Target, Location = L, Value = T>,
+        V: LocatedRegister<Self::Target, Value = T, Location = L>,
         Self::Backend: IoCapable<L::IoType>,
     {
-        let (location, value) = value.into_io_op();
-        self.write(location, value)
+        let (at, value) = register.into_io_op();
+        self.write(at, value)
     }
 
     /// Replaces the value at `location` with `f` of it, checked at build time.
     ///
     /// The read and the write are two separate accesses; nothing makes the pair atomic.
     #[inline(always)]
-    fn update<T, L, F>(self, location: L, f: F)
+    fn update<T, L: IoLoc<Self::Target, T>, F: FnOnce(T) -> T>(self, location: L, f: F)
     where
-        L: IoLoc<Self::Target, T>,
         Self::Backend: IoCapable<L::IoType>,
-        F: FnOnce(T) -> T,
     {
-        let view = asserted_view::<Self::Backend, Self::Target, L::IoType>(
-            self.as_view(),
-            location.offset(),
-        );
-        let value = f(Self::Backend::io_read(view).into());
-        Self::Backend::io_write(view, value.into())
+        let at = asserted_location(self, location);
+        let old = Self::Backend::io_read(at);
+        Self::Backend::io_write(at, f(old.into()).into())
     }
 }
 

@@ -434,7 +434,7 @@ impl Device<Bound> {
         bar: u32,
         name: &'static CStr,
     ) -> Result<Bar<'a, SIZE>> {
-        Bar::new(self, bar, name)
+        Bar::map(self, bar, name)
     }
 
     /// Requests and maps memory BAR `bar`; see
@@ -452,7 +452,7 @@ impl Device<Bound> {
         bar: u32,
         name: &'static CStr,
     ) -> Result<PortBar<'a, SIZE>> {
-        Bar::new(self, bar, name)
+        Bar::map(self, bar, name)
     }
 
     /// Requests and maps I/O port BAR `bar`; see
@@ -522,7 +522,7 @@ unsafe impl<const SIZE: usize, S: BarSpace> CovariantForLt for Bar<'static, SIZE
 pub type DevresBar<const SIZE: usize = 0> = DevresLt<Bar<'static, SIZE>>;
 
 impl<'a, const SIZE: usize, S: BarSpace> Bar<'a, SIZE, S> {
-    pub(super) fn new(pdev: &'a Device<Bound>, bar: u32, name: &'static CStr) -> Result<Self> {
+    fn map(pdev: &'a Device<Bound>, bar: u32, name: &'static CStr) -> Result<Self> {
         let (addr, len, num) = map_bar(pdev, bar, name, S::RESOURCE_FLAG, SIZE)?;
         // INVARIANT: `map_bar` requested and mapped the BAR, in space `S`, for this owner, and
         // checked that it is a valid `Region<SIZE>`.
