@@ -420,12 +420,7 @@ impl pci::Driver for EduDriver {
         pdev.enable_device_mem()?;
         pdev.set_master();
 
-        ktap::document(1);
-        let mut suite = Suite::begin(1, "io_edu");
-        suite.note(fmt!("device {}", pdev.as_ref().name()));
-        let result = exercise(pdev, &mut suite);
-        suite.end();
-        result
+        ktap::probe_suite("io_edu", pdev.as_ref(), |suite| exercise(pdev, suite))
     }
 }
 

@@ -324,12 +324,7 @@ impl pci::Driver for IvshmemDriver {
     ) -> impl PinInit<Self::Data<'bound>, Error> + 'bound {
         pdev.enable_device_mem()?;
 
-        ktap::document(1);
-        let mut suite = Suite::begin(1, "io_ivshmem");
-        suite.note(fmt!("device {}", pdev.as_ref().name()));
-        let result = exercise(pdev, &mut suite);
-        suite.end();
-        result
+        ktap::probe_suite("io_ivshmem", pdev.as_ref(), |suite| exercise(pdev, suite))
     }
 }
 

@@ -302,12 +302,7 @@ impl pci::Driver for ConfigDriver {
         ))?;
         let name = name.to_str().map_err(|_| EINVAL)?;
 
-        ktap::document(1);
-        let mut suite = Suite::begin(1, name);
-        suite.note(fmt!("device {}", pdev.as_ref().name()));
-        let result = exercise(pdev, &mut suite);
-        suite.end();
-        result
+        ktap::probe_suite(name, pdev.as_ref(), |suite| exercise(pdev, suite))
     }
 }
 

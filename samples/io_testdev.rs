@@ -169,15 +169,10 @@ impl pci::Driver for TestdevDriver {
         pdev: &'bound pci::Device<Core<'_>>,
         _info: Option<&'bound Self::IdInfo>,
     ) -> impl PinInit<Self::Data<'bound>, Error> + 'bound {
-        // Memory decoding; the firmware enabled I/O decoding too, which the port BAR needs.
-        pdev.enable_device_mem()?;
+        // Memory and I/O port decoding: the port BAR needs both.
+        pdev.enable_device()?;
 
-        ktap::document(1);
-        let mut suite = Suite::begin(1, "io_testdev");
-        suite.note(fmt!("device {}", pdev.as_ref().name()));
-        let result = exercise(pdev, &mut suite);
-        suite.end();
-        result
+        ktap::probe_suite("io_testdev", pdev.as_ref(), |suite| exercise(pdev, suite))
     }
 }
 

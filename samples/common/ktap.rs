@@ -22,6 +22,23 @@ pub(crate) fn document(suites: usize) {
     pr_info!("1..{}\n", suites);
 }
 
+/// Reports the checks of a driver's probe as a KTAP document of one suite, `name`: a note naming
+/// `device`, then the cases `exercise` records. Returns `exercise`'s result, so a probe that
+/// fails a check fails too.
+#[allow(dead_code)] // Not every module that includes this file has a probe to report.
+pub(crate) fn probe_suite(
+    name: &str,
+    device: &kernel::device::Device,
+    exercise: impl FnOnce(&mut Suite<'_>) -> Result,
+) -> Result {
+    document(1);
+    let mut suite = Suite::begin(1, name);
+    suite.note(fmt!("device {}", device.name()));
+    let result = exercise(&mut suite);
+    suite.end();
+    result
+}
+
 /// One suite of a KTAP document: a `# Subtest:` line, one result line per case, and the suite's
 /// own result line once [`end`](Suite::end) is called.
 pub(crate) struct Suite<'a> {
