@@ -16,9 +16,12 @@
 //!   handle to a `T` that is valid for a lifetime `'a`, borrowed from the owner of the mapping
 //!   (a PCI BAR, an ioremap, a DMA allocation). Once the owner is gone, no view remains.
 //! - **Backend.** Each view type belongs to a backend ([`IoBackend`]) that performs the accesses:
-//!   MMIO accessors, volatile loads and stores, PCI configuration cycles.
-//! - **Capability.** [`IoCapable<T>`] says which primitive widths a backend can access in one go;
-//!   [`IoCopyable`] says that it can copy runs of bytes.
+//!   MMIO accessors ([`Mmio`]), volatile loads and stores ([`SysMem`], and `CoherentView` for
+//!   DMA memory), port I/O ([`PortIo`]), PCI configuration cycles (`pci::ConfigSpace`), or
+//!   either of two backends chosen at runtime ([`EitherView`], [`IoSysMap`]).
+//! - **Capability.** [`IoCapable<T>`] says which primitive widths a backend can access in one go
+//!   (and the byte-order types [`Le32`], [`Be32`], ...); [`IoCopyable`] says that it can copy
+//!   and fill runs of bytes.
 //!
 //! Every handle gets the accessors of [`Io`]. Projection ([`io_project!`], [`io_read!`],
 //! [`io_write!`]) narrows a view to a field, an element or a sub-slice with the grammar of
@@ -30,8 +33,11 @@
 //! constructors whose callers vouch for it; their lifetime ties them to that owner. From then on
 //! everything is safe: each access is bounds- and alignment-checked, at build time where the
 //! location is a constant and at runtime otherwise, and projection can only select parts of the
-//! view it starts from. Out-of-bounds runtime locations fail with [`ERANGE`], misaligned ones and
-//! length mismatches with [`EINVAL`].
+//! view it starts from. Out-of-bounds runtime locations fail with `ERANGE`; misaligned ones,
+//! length mismatches and regions that break their own rules with `EINVAL`.
+//!
+//! The guide, `Documentation/io/` in this project's repository, explains all of this at length,
+//! with a chapter per backend.
 //!
 //! # Examples
 //!

@@ -102,7 +102,8 @@ pub trait IoCopyable: IoBackend {
     /// Copies `src` to `dst` as `memmove()` would: overlapping views end up with the bytes
     /// `src` had before the copy.
     ///
-    /// The default carries the bytes through a small stack buffer; see [`bounce_move`].
+    /// The default carries the bytes through a small stack buffer, walking backwards when the
+    /// destination lies above the source.
     ///
     /// # Safety
     ///

@@ -23,7 +23,7 @@ pointer_view! {
     /// A view of a `T` in I/O port space, valid for `'a`.
     ///
     /// Accesses use `ioread8()` ... `iowrite32()`; there are no 64-bit port accesses. Obtained
-    /// from a port BAR ([`pci::PortBar`](crate::pci::PortBar)) or from
+    /// from a port BAR (`pci::PortBar`) or from
     /// [`PortIo::from_raw`].
     ///
     /// # Invariants

@@ -1,20 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Projection of views onto their parts: [`io_project!`], [`io_read!`] and [`io_write!`].
-//!
-//! A projection takes a view and a path into its type, written in the grammar of
-//! [`kernel::ptr::project!`](crate::ptr::project!):
-//!
-//! - `.field` and `.0` select a field of a struct or tuple (never of a `#[repr(packed)]` one whose
-//!   field may be misaligned: that does not compile);
-//! - `[build: i]` indexes an array or slice, and `[build: a..b]` (or `..b`, `a..`, `..`) takes a
-//!   sub-slice, proven in bounds at build time: a constant index past the end of an array is a
-//!   compile error;
-//! - `[try: i]` checks at runtime and returns an [`ERANGE`] error through `?`;
-//! - `[panic: i]` checks at runtime and panics.
-//!
-//! Steps chain: `io_project!(regs, .queues[try: n].doorbell)`. The result is a view of the same
-//! backend whose target is the selected part; the computation is pure address arithmetic.
+//! Projection of views onto their parts: [`io_project!`] (whose documentation gives the path
+//! grammar), [`io_read!`] and [`io_write!`], and the helpers their expansions use.
 
 use crate::{
     prelude::*,
@@ -85,8 +72,20 @@ impl<const I: usize, P> NoConstLen for ConstIndex<I, P> {}
 /// Projects a view onto a part of it.
 ///
 /// `io_project!(io, path)` takes a handle (a view, or a reference to an owner) and a projection
-/// path (see the [module documentation](self)), and returns the view of the selected part. A
-/// `[try: ...]` step makes the expression use `?`.
+/// path, and returns the view of the selected part, of the same backend. The path is written in
+/// the grammar of [`kernel::ptr::project!`](crate::ptr::project!):
+///
+/// - `.field` and `.0` select a field of a struct or tuple (never of a `#[repr(packed)]` one
+///   whose field may be misaligned: that does not compile);
+/// - `[build: i]` indexes an array or slice, and `[build: a..b]` (or `..b`, `a..`, `..`) takes a
+///   sub-slice, proven in bounds at build time: a constant index past the end of an array is a
+///   compile error;
+/// - `[try: i]` checks at runtime and returns an [`ERANGE`] error through `?`, so the expression
+///   uses `?`;
+/// - `[panic: i]` checks at runtime and panics.
+///
+/// Steps chain: `io_project!(regs, .queues[try: n].doorbell)`. The computation is pure address
+/// arithmetic; no access is made.
 ///
 /// # Examples
 ///

@@ -201,8 +201,11 @@ macro_rules! offset_accessors {
 
 /// The accessors of every I/O handle.
 ///
-/// Implemented for every [`IoBase`]; see the [module documentation](self) for the two flavours
-/// of checks. All methods take the handle by value: views and owner references are `Copy`.
+/// Implemented for every [`IoBase`]. Accessors come in two flavours: checked at build time
+/// (`read32`, `write`, `update`, ...), where the location must be provably in bounds and aligned
+/// from the view's type or the driver does not build; and checked at runtime (`try_read32`,
+/// `try_write`, ...), where an out-of-bounds location fails with [`ERANGE`] and a misaligned one
+/// with [`EINVAL`]. All methods take the handle by value: views and owner references are `Copy`.
 ///
 /// # Examples
 ///
