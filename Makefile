@@ -39,7 +39,7 @@ host-test: setup
 copycheck: setup
 	@$(HARNESS)/copycheck.sh
 
-docs: setup
+docs: kernel
 	@$(HARNESS)/docs.sh
 
 # The boot's own result is printed, but compat.sh decides: it needs the

@@ -1,17 +1,58 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Docs stage (`make docs`): build the guide in Documentation/ with Debian's
-# Sphinx into build/docs, treating every warning (a broken reference, a
-# malformed table, a missing toctree entry) as a failure.
+# Docs stage (`make docs`):
+#
+# - the guide in Documentation/, built with Debian's Sphinx into build/docs,
+#   every warning (a broken reference, a malformed table, a missing toctree
+#   entry) a failure;
+# - the kernel crate's rustdoc (`make rustdoc` over the overlaid tree, after
+#   the kernel build), any warning located in one of our files a failure.
+#   `docs.sh --guide-only` skips it (make test does so when the kernel build
+#   failed, which is already reported).
 
 . "$(dirname "$0")/lib.sh"
 
-LOG=$LOGS/docs.log
-if run_logged "$LOG" /usr/bin/sphinx-build -W --keep-going -q -b html \
+status=0
+
+GUIDE_LOG=$LOGS/docs.log
+if run_logged "$GUIDE_LOG" /usr/bin/sphinx-build -W --keep-going -q -b html \
 	"$TOP/Documentation" "$BUILD/docs"; then
-	result docs ok 1 0 0 "the guide builds without warnings (build/docs/index.html)"
+	guide=ok
 else
-	result docs FAIL 0 1 0 "the guide has Sphinx warnings; see $LOG"
-	exit 1
+	guide=FAIL
+	status=1
 fi
+
+RUSTDOC_LOG=$LOGS/rustdoc.log
+ours=0
+if [ "${1:-}" = --guide-only ]; then
+	rustdoc="not run (the kernel build failed)"
+elif [ -d "$OBJ/rust" ]; then
+	if run_logged "$RUSTDOC_LOG" kmake rustdoc; then
+		# rustdoc reports locations relative to the kernel tree; ours are the
+		# paths our rust/ provides.
+		ours=$(cd "$TOP" && find rust -name '*.rs' | while read -r path; do
+			grep -c -- "--> $path:" "$RUSTDOC_LOG" || true
+		done | awk '{ n += $1 } END { print n + 0 }')
+		[ "$ours" -eq 0 ] || {
+			grep -B1 -A8 -E -- "--> rust/kernel/(io|pci/io)" "$RUSTDOC_LOG" || true
+			status=1
+		}
+		rustdoc=$([ "$ours" -eq 0 ] && echo ok || echo FAIL)
+	else
+		rustdoc=FAIL
+		status=1
+	fi
+else
+	rustdoc="not run (no kernel build)"
+fi
+
+if [ "$status" -eq 0 ]; then
+	result docs ok 2 0 0 "the guide builds without warnings (build/docs/index.html);" \
+		"the kernel crate's rustdoc has none in our files"
+else
+	result docs FAIL 0 1 0 "guide: $guide ($GUIDE_LOG); rustdoc: $rustdoc," \
+		"$ours warnings in our files ($RUSTDOC_LOG)"
+fi
+exit "$status"

@@ -6,7 +6,7 @@
 //! C header: [`include/linux/io.h`](srctree/include/linux/io.h)
 //!
 //! A bus hands a driver an [`IoRequest`] for one of its device's memory resources; mapping it
-//! gives an owner whose reference is an I/O handle on a [`Region`](super::Region) of the
+//! gives an owner whose reference is an I/O handle on a [`Region`] of the
 //! resource's size. Every way of failing after a successful `ioremap()` unmaps again.
 
 use crate::{
