@@ -27,8 +27,9 @@ use crate::{
 ///
 /// Backends are trusted: the bounds checks of [`Io`](super::Io) are computed from the pointer
 /// that [`as_ptr`](Self::as_ptr) returns, and [`project_view`](Self::project_view) must keep the
-/// narrowed view as valid as the one it came from. The view types themselves can only be created
-/// by `unsafe` constructors, which is where their validity is established.
+/// narrowed view as valid as the one it came from. A view's validity is established where it is
+/// created: by an `unsafe` constructor whose caller vouches for the location, or by a safe one
+/// that takes memory the caller owns (`SysMem::from_mut`).
 pub trait IoBackend {
     /// The view type of this backend: a cheap, copyable handle to a `T` valid for `'a`.
     type View<'a, T: ?Sized + KnownSize>: IoBase<'a, Backend = Self, Target = T>;
