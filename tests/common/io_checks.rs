@@ -425,9 +425,10 @@ where
     Ok(())
 }
 
-/// Copies between slices and windows of a byte view, in sizes from 1 byte to all but one byte
-/// of the view, at odd offsets; the whole view is checked against its model after each.
-pub(crate) fn slice_copies<'a, H>(io: H) -> Result
+/// Starts a check on a byte view of at least `SLICE_WINDOW` bytes: fills a model of the view
+/// with the pattern of `seed`, writes it to the view, and returns the model and a scratch buffer
+/// of the same length to read the view back into.
+fn modeled_bytes<'a, H>(io: H, seed: u32) -> Result<(KVec<u8>, KVec<u8>)>
 where
     H: Io<'a, Target = [u8]>,
     H::Backend: IoCopyable,
@@ -435,9 +436,20 @@ where
     let len = io.len();
     check!(len >= SLICE_WINDOW);
     let mut model = KVec::from_elem(0u8, len, GFP_KERNEL)?;
-    let mut got = KVec::from_elem(0u8, len, GFP_KERNEL)?;
-    fill(&mut model, 7);
+    fill(&mut model, seed);
     io.copy_from_slice(&model);
+    Ok((model, KVec::from_elem(0u8, len, GFP_KERNEL)?))
+}
+
+/// Copies between slices and windows of a byte view, in sizes from 1 byte to all but one byte
+/// of the view, at odd offsets; the whole view is checked against its model after each.
+pub(crate) fn slice_copies<'a, H>(io: H) -> Result
+where
+    H: Io<'a, Target = [u8]>,
+    H::Backend: IoCopyable,
+{
+    let (mut model, mut got) = modeled_bytes(io, 7)?;
+    let len = model.len();
     io.copy_to_slice(&mut got);
     compare("whole view", &got, &model)?;
 
@@ -493,11 +505,8 @@ where
     H: Io<'a, Target = [u8]>,
     H::Backend: IoCopyable,
 {
-    let len = io.len();
-    check!(len >= SLICE_WINDOW);
-    let mut model = KVec::from_elem(0u8, len, GFP_KERNEL)?;
-    fill(&mut model, 11);
-    io.copy_from_slice(&model);
+    let (model, _) = modeled_bytes(io, 11)?;
+    let len = model.len();
 
     let window = io_project!(io, [try: 33..97]);
     let mut data = [0xa5u8; 65];
@@ -584,12 +593,7 @@ where
     H::Backend: IoCopyable,
 {
     const SRC: usize = 600;
-    let len = io.len();
-    check!(len >= SLICE_WINDOW);
-    let mut model = KVec::from_elem(0u8, len, GFP_KERNEL)?;
-    let mut got = KVec::from_elem(0u8, len, GFP_KERNEL)?;
-    fill(&mut model, 13);
-    io.copy_from_slice(&model);
+    let (mut model, mut got) = modeled_bytes(io, 13)?;
     let mut moves = 0;
     for size in [255, 256, 257, 511, 512, 513, 1000] {
         for shift in [-513isize, -257, -256, -255, -1, 0, 1, 255, 256, 257, 513] {
@@ -908,12 +912,8 @@ where
     H: Io<'a, Target = [u8]>,
     H::Backend: IoCopyable,
 {
-    let len = io.len();
-    check!(len >= SLICE_WINDOW);
-    let mut model = KVec::from_elem(0u8, len, GFP_KERNEL)?;
-    let mut got = KVec::from_elem(0u8, len, GFP_KERNEL)?;
-    fill(&mut model, 23);
-    io.copy_from_slice(&model);
+    let (mut model, mut got) = modeled_bytes(io, 23)?;
+    let len = model.len();
     for (start, size, byte) in [
         (0, 1, 0x01),
         (1, 2, 0x02),
