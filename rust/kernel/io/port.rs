@@ -26,6 +26,40 @@ pointer_view! {
     /// from a port BAR (`pci::PortBar`) or from
     /// [`PortIo::from_raw`].
     ///
+    /// # Examples
+    ///
+    /// `ioread8()` and its family also accept a memory address (any cookie at or above
+    /// `PIO_RESERVED` is one), so a view over a local buffer runs this example on any machine; a
+    /// driver gets its view from a port BAR instead.
+    ///
+    /// ```
+    /// use kernel::io::{io_project, io_read, io_write, Io, MmioRaw, PortIo};
+    ///
+    /// /// The registers of a 16550-style UART, as a driver would describe its port BAR.
+    /// #[repr(C)]
+    /// struct Uart {
+    ///     data: u8,
+    ///     ier: u8,
+    ///     iir: u8,
+    ///     lcr: u8,
+    ///     scratch: [u8; 4],
+    /// }
+    ///
+    /// let mut ports = Uart { data: 0, ier: 0, iir: 0xc1, lcr: 0, scratch: [0; 4] };
+    /// // SAFETY: `ports` is memory, which the port accessors take as an address, aligned for
+    /// // `Uart` and borrowed for as long as the view lives.
+    /// let uart = unsafe { PortIo::from_raw(MmioRaw::from_ptr(&mut ports)) };
+    ///
+    /// io_write!(uart, .lcr, 0x83);
+    /// assert_eq!(io_read!(uart, .iir) & 0xc0, 0xc0);
+    /// io_project!(uart, .data).write_fifo(b"hi\n");
+    /// io_project!(uart, .scratch).fill(0x5a);
+    /// io_write!(uart, .scratch[build: 3], 9);
+    ///
+    /// assert_eq!((ports.data, ports.lcr), (b'\n', 0x83));
+    /// assert_eq!(ports.scratch, [0x5a, 0x5a, 0x5a, 9]);
+    /// ```
+    ///
     /// # Invariants
     ///
     /// `ptr`'s address is an iomap cookie for a mapped port range that stays mapped for `'a`,

@@ -54,6 +54,37 @@ pointer_view! {
     /// assert_eq!(ring.head, 2);
     /// assert_eq!(ring.slots, [0, 0, 0xfeed_f00d, 0]);
     /// ```
+    ///
+    /// Formatting a view with `{:?}` shows its kind and the addresses it covers, never what it
+    /// holds: on a device, reading registers to print them could have side effects.
+    ///
+    /// ```
+    /// use core::fmt::Write;
+    /// use kernel::io::{io_project, SysMem};
+    /// use kernel::prelude::*;
+    ///
+    /// /// Collects formatted text in a fixed buffer.
+    /// struct Text([u8; 64], usize);
+    ///
+    /// impl Write for Text {
+    ///     fn write_str(&mut self, s: &str) -> core::fmt::Result {
+    ///         let end = self.1 + s.len();
+    ///         let dst = self.0.get_mut(self.1..end).ok_or(core::fmt::Error)?;
+    ///         dst.copy_from_slice(s.as_bytes());
+    ///         self.1 = end;
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// let mut words = [0x5a5a_5a5au32; 4];
+    /// let start = words.as_ptr().addr();
+    /// let io = SysMem::from_mut(&mut words);
+    /// let (mut shown, mut want) = (Text([0; 64], 0), Text([0; 64], 0));
+    /// write!(shown, "{:?}", io_project!(io, [build: 1..3])).map_err(|_| EINVAL)?;
+    /// write!(want, "SysMem({:#x}..{:#x})", start + 4, start + 12).map_err(|_| EINVAL)?;
+    /// assert_eq!(shown.0[..shown.1], want.0[..want.1]);
+    /// # Ok::<(), Error>(())
+    /// ```
     pub struct SysMem;
 
     /// The backend of [`SysMem`] views: volatile loads and stores to kernel memory.
