@@ -186,37 +186,28 @@ fn mmio_suite(suite: &mut Suite<'_>, pdev: &pci::Device<Core<'_>>, bar: &Bar<'_>
         let start = views.region.as_raw().addr();
         debug_is(
             views.region,
-            fmt!("Mmio({:#x}..{:#x})", start, start + bar.size()),
+            fmt!("Mmio {{ addr: {:p}, size: {:#x} }}", at(start), bar.size()),
         )?;
         debug_is(
             views.typed,
-            fmt!(
-                "Mmio({:#x}..{:#x})",
-                start + TYPED_AT,
-                start + TYPED_AT + 64
-            ),
+            fmt!("Mmio {{ addr: {:p}, size: 0x40 }}", at(start + TYPED_AT)),
         )?;
-        let field = io_project!(views.typed, .q);
         debug_is(
-            field,
-            fmt!(
-                "Mmio({:#x}..{:#x})",
-                start + TYPED_AT + 8,
-                start + TYPED_AT + 16
-            ),
+            io_project!(views.typed, .q),
+            fmt!("Mmio {{ addr: {:p}, size: 0x8 }}", at(start + TYPED_AT + 8)),
         )?;
         debug_is(
             views.slice,
             fmt!(
-                "Mmio({:#x}..{:#x})",
-                start + SLICE_AT,
-                start + SLICE_AT + SLICE_WINDOW
+                "Mmio {{ addr: {:p}, size: {:#x} }}",
+                at(start + SLICE_AT),
+                SLICE_WINDOW
             ),
         )?;
         // The BAR's own handle formats as its view.
         debug_is(
             bar.as_view(),
-            fmt!("Mmio({:#x}..{:#x})", start, start + bar.size()),
+            fmt!("Mmio {{ addr: {:p}, size: {:#x} }}", at(start), bar.size()),
         )
     });
     Ok(())
@@ -235,14 +226,17 @@ fn relaxed_suite(suite: &mut Suite<'_>, bar: &Bar<'_>) -> Result {
         let start = views.region.as_raw().addr();
         debug_is(
             region,
-            fmt!("RelaxedMmio({:#x}..{:#x})", start, start + bar.size()),
+            fmt!(
+                "RelaxedMmio {{ addr: {:p}, size: {:#x} }}",
+                at(start),
+                bar.size()
+            ),
         )?;
         debug_is(
             io_project!(typed, .arr[build: 1]),
             fmt!(
-                "RelaxedMmio({:#x}..{:#x})",
-                start + TYPED_AT + 20,
-                start + TYPED_AT + 24
+                "RelaxedMmio {{ addr: {:p}, size: 0x4 }}",
+                at(start + TYPED_AT + 20)
             ),
         )
     });
@@ -314,9 +308,9 @@ fn iosysmap_suite(suite: &mut Suite<'_>, bar: &Bar<'_>) -> Result {
         debug_is(
             slice,
             fmt!(
-                "IoSysMap::Io(Mmio({:#x}..{:#x}))",
-                start + SLICE_AT,
-                start + SLICE_AT + SLICE_WINDOW
+                "IoSysMap::Io(Mmio {{ addr: {:p}, size: {:#x} }})",
+                at(start + SLICE_AT),
+                SLICE_WINDOW
             ),
         )
     });
@@ -500,9 +494,8 @@ fn coherent_suite(suite: &mut Suite<'_>, pdev: &pci::Device<Core<'_>>) -> Result
         debug_is(
             typed,
             fmt!(
-                "CoherentView {{ cpu: SysMem({:#x}..{:#x}), dma_address: {:#x} }}",
-                cpu,
-                cpu + 64,
+                "CoherentView {{ cpu: SysMem {{ addr: {:p}, size: 0x40 }}, dma_address: {:#x} }}",
+                at(cpu),
                 raw.dma_address()
             ),
         )?;
@@ -510,9 +503,8 @@ fn coherent_suite(suite: &mut Suite<'_>, pdev: &pci::Device<Core<'_>>) -> Result
         debug_is(
             field,
             fmt!(
-                "CoherentView {{ cpu: SysMem({:#x}..{:#x}), dma_address: {:#x} }}",
-                cpu + 4,
-                cpu + 8,
+                "CoherentView {{ cpu: SysMem {{ addr: {:p}, size: 0x4 }}, dma_address: {:#x} }}",
+                at(cpu + 4),
                 raw.dma_address() + 4
             ),
         )
@@ -799,16 +791,20 @@ fn config_space_suite(suite: &mut Suite<'_>, pdev: &pci::Device<Core<'_>>) {
     suite.run("try_accessors", || restoring_line(pdev, try_accessors));
     suite.run("fill", || restoring_line(pdev, config_fill));
     suite.run("debug_format", || {
-        debug_is(cfg, fmt!("ConfigSpace(0x0..{:#x})", cfg.size()))?;
+        // Configuration-space views show offsets, which are not kernel addresses.
+        debug_is(
+            cfg,
+            fmt!("ConfigSpace {{ offset: 0x0, size: {:#x} }}", cfg.size()),
+        )?;
         let hdr = cfg.cast::<Type0Header>();
-        debug_is(hdr, fmt!("ConfigSpace(0x0..0x40)"))?;
+        debug_is(hdr, fmt!("ConfigSpace {{ offset: 0x0, size: 0x40 }}"))?;
         debug_is(
             io_project!(hdr, .interrupt_line),
-            fmt!("ConfigSpace(0x3c..0x3d)"),
+            fmt!("ConfigSpace {{ offset: 0x3c, size: 0x1 }}"),
         )?;
         debug_is(
             io_project!(hdr, .bars[build: 2]),
-            fmt!("ConfigSpace(0x18..0x1c)"),
+            fmt!("ConfigSpace {{ offset: 0x18, size: 0x4 }}"),
         )
     });
 }

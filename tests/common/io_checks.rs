@@ -1293,6 +1293,11 @@ where
     Ok(())
 }
 
+/// A pointer to `addr`, for `{:p}`: it prints an address as a view's `Debug` does (as `%p`).
+pub(crate) fn at(addr: usize) -> *const u8 {
+    core::ptr::without_provenance(addr)
+}
+
 /// Checks that `view` formats as `want`.
 pub(crate) fn debug_is(view: impl core::fmt::Debug, want: core::fmt::Arguments<'_>) -> Result {
     let got = CString::try_from_fmt(fmt!("{:?}", view))?;

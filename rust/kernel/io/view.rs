@@ -21,6 +21,7 @@ use core::mem::{
 };
 
 use crate::{
+    fmt::HashedPtr,
     prelude::*,
     ptr::KnownSize, //
 };
@@ -1033,17 +1034,28 @@ macro_rules! pointer_view {
 
 pub(crate) use pointer_view;
 
-/// Formats a view as its type name and address range, never its contents (reading them would
-/// be an access, with side effects on a device).
+/// Formats a view as its kind, address and size, never its contents (reading them would be an
+/// access, with side effects on a device): `Mmio { addr: 0x..., size: 0x40 }`.
+///
+/// The address goes through [`HashedPtr`], as C's `%p` does: hashed unless the kernel was booted
+/// with `no_hash_pointers`, so a view in a log does not reveal where kernel memory or a mapping
+/// lies.
 pub(crate) fn fmt_location<T: ?Sized + KnownSize>(
     f: &mut core::fmt::Formatter<'_>,
     name: &str,
     ptr: *mut T,
 ) -> core::fmt::Result {
-    let start = ptr.addr();
-    write!(
-        f,
-        "{name}({start:#x}..{:#x})",
-        start.wrapping_add(T::size(ptr))
-    )
+    /// Debug-formats an address as `%p` would print it.
+    struct Address(*const u8);
+
+    impl core::fmt::Debug for Address {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            crate::fmt::Pointer::fmt(&HashedPtr(self.0), f)
+        }
+    }
+
+    f.debug_struct(name)
+        .field("addr", &Address(ptr.cast_const().cast()))
+        .field("size", &format_args!("{:#x}", T::size(ptr)))
+        .finish()
 }

@@ -86,12 +86,12 @@ impl<T: ?Sized> Copy for ConfigSpace<'_, T> {}
 
 impl<T: ?Sized + KnownSize> core::fmt::Debug for ConfigSpace<'_, T> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        let start = self.ptr.addr();
-        write!(
-            f,
-            "ConfigSpace({start:#x}..{:#x})",
-            start + T::size(self.ptr)
-        )
+        // The address of a configuration-space view is an offset, not a kernel address: it is
+        // shown as it is.
+        f.debug_struct("ConfigSpace")
+            .field("offset", &format_args!("{:#x}", self.ptr.addr()))
+            .field("size", &format_args!("{:#x}", T::size(self.ptr)))
+            .finish()
     }
 }
 

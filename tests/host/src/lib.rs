@@ -8,6 +8,7 @@
 //!
 //! - [`bindings`]: the MMIO accessors and memory copies as volatile operations on RAM;
 //! - [`error`]: `Error`, `Result` and the error codes;
+//! - [`fmt`]: `HashedPtr`, printing addresses as the kernel does with `no_hash_pointers`;
 //! - [`build_assert`]: the build-time assertions, where `build_assert!` panics at runtime as the
 //!   kernel's does with `CONFIG_RUST_BUILD_ASSERT_ALLOW=y` (host tests are not optimized, so a
 //!   link-time check could not tell failing from unoptimized);
@@ -24,6 +25,7 @@
 pub mod bindings;
 pub mod build_assert;
 pub mod error;
+pub mod fmt;
 pub mod prelude;
 
 /// Modules taken unchanged from the kernel tree (`upstream` is a symlink to its `rust/kernel`,

@@ -278,27 +278,32 @@ fn port_views_access_and_copy_like_the_others() {
 }
 
 #[test]
-fn debug_shows_the_backend_and_the_range_only() {
+fn debug_shows_the_backend_the_address_and_the_size_only() {
     let mut buf = Aligned::<16>::new();
     let base = buf.0.as_ptr().addr();
     let io = SysMem::from_mut(&mut buf.0);
+    // The host prints addresses as the kernel does with `no_hash_pointers`.
     assert_eq!(
         format!("{io:?}"),
-        format!("SysMem({base:#x}..{:#x})", base + 16)
+        format!("SysMem {{ addr: {base:#018x}, size: 0x10 }}")
     );
     let part = io_project!(io, [build: 4..8]);
     assert_eq!(
         format!("{part:?}"),
-        format!("SysMem({:#x}..{:#x})", base + 4, base + 8)
+        format!("SysMem {{ addr: {:#018x}, size: 0x4 }}", base + 4)
     );
     let map = IoSysMap::from(mmio_of(&mut buf.0));
     assert_eq!(
         format!("{map:?}"),
-        format!("IoSysMap::Io(Mmio({base:#x}..{:#x}))", base + 16)
+        format!("IoSysMap::Io(Mmio {{ addr: {base:#018x}, size: 0x10 }})")
     );
     let relaxed = mmio_of(&mut buf.0).relaxed();
     assert_eq!(
-        format!("{relaxed:?}"),
-        format!("RelaxedMmio({base:#x}..{:#x})", base + 16)
+        format!("{relaxed:#?}"),
+        format!("RelaxedMmio {{\n    addr: {base:#018x},\n    size: 0x10,\n}}")
+    );
+    assert_eq!(
+        format!("{:?}", port_of(&mut buf.0)),
+        format!("PortIo {{ addr: {base:#018x}, size: 0x10 }}")
     );
 }
