@@ -71,8 +71,10 @@ mod io_checks;
 mod ktap;
 
 use checks::{
+    at,
     check,
-    check_eq, //
+    check_eq,
+    debug_is, //
 };
 use io_checks::*;
 use ktap::Suite;

@@ -457,8 +457,10 @@ mod beyond {
             Words, //
         },
         checks::{
+            at,
             check,
-            check_eq, //
+            check_eq,
+            debug_is, //
         },
         io_checks::*,
     };

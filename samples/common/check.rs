@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Check macros for functions that return [`Result`].
+//! Check macros for functions that return [`Result`], and [`debug_is`] for `Debug` output.
 //!
 //! [`check!`] and [`check_eq!`] print what went wrong, with the file and line, as a KTAP
 //! diagnostic, and return `Err(EINVAL)` from the enclosing function. Driver samples turn the
@@ -44,3 +44,26 @@ macro_rules! check_eq {
 
 #[allow(unused_imports)]
 pub(crate) use {check, check_eq};
+
+/// Checks that `value` formats with `{:?}` as `want`.
+#[allow(dead_code)]
+pub(crate) fn debug_is(
+    value: impl core::fmt::Debug,
+    want: core::fmt::Arguments<'_>,
+) -> kernel::error::Result {
+    use kernel::{error::code::EINVAL, prelude::fmt, str::CString};
+
+    let got = CString::try_from_fmt(fmt!("{:?}", value))?;
+    let want = CString::try_from_fmt(want)?;
+    check_eq!(
+        got.to_str().map_err(|_| EINVAL)?,
+        want.to_str().map_err(|_| EINVAL)?
+    );
+    Ok(())
+}
+
+/// A pointer to `addr`, for `{:p}`: it prints an address as a view's `Debug` does, as `%p`.
+#[allow(dead_code)]
+pub(crate) fn at(addr: usize) -> *const u8 {
+    core::ptr::without_provenance(addr)
+}

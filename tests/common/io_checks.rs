@@ -39,8 +39,7 @@ use kernel::{
         Region,
         RegionAlign, //
     },
-    prelude::*,
-    str::CString, //
+    prelude::*, //
 };
 
 use crate::checks::{
@@ -1290,21 +1289,5 @@ where
         Err(EINVAL)
     );
     check_eq!(io.copy_read(), model);
-    Ok(())
-}
-
-/// A pointer to `addr`, for `{:p}`: it prints an address as a view's `Debug` does (as `%p`).
-pub(crate) fn at(addr: usize) -> *const u8 {
-    core::ptr::without_provenance(addr)
-}
-
-/// Checks that `view` formats as `want`.
-pub(crate) fn debug_is(view: impl core::fmt::Debug, want: core::fmt::Arguments<'_>) -> Result {
-    let got = CString::try_from_fmt(fmt!("{:?}", view))?;
-    let want = CString::try_from_fmt(want)?;
-    check_eq!(
-        got.to_str().map_err(|_| EINVAL)?,
-        want.to_str().map_err(|_| EINVAL)?
-    );
     Ok(())
 }
