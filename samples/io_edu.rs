@@ -85,6 +85,9 @@ struct EduRegs {
     dma_cmd: u64,
 }
 
+// Its views take the `register!` locations below, as a region does.
+impl kernel::io::RegisterBlock for EduRegs {}
+
 /// BAR0 as far as [`EduRegs`] reaches, as a region whose base and size are multiples of 8.
 type EduRegion = Region<{ size_of::<EduRegs>() }, Align8>;
 

@@ -58,6 +58,9 @@ struct Header {
     name: [u8; 32],
 }
 
+// Its views take `register!` locations, as a region does.
+impl kernel::io::RegisterBlock for Header {}
+
 register! {
     /// The test selection register, at the start of [`Header`].
     TEST(u8) @ 0x0 {

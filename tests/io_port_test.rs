@@ -82,6 +82,9 @@ struct Header {
     name: [u8; 32],
 }
 
+// Its views take `register!` locations, as a region does.
+impl kernel::io::RegisterBlock for Header {}
+
 const _: () = assert!(size_of::<Header>() == 48);
 
 register! {

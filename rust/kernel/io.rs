@@ -111,6 +111,7 @@ pub use endian::{
     Le32,
     Le64, //
 };
+pub use locations::RegisterBlock;
 pub use mmio::{
     Mmio,
     MmioBackend,
@@ -124,6 +125,7 @@ pub use port::{
 pub use region::{
     Align4,
     Align8,
+    ExactSize,
     MmioRaw,
     Region,
     RegionAlign,

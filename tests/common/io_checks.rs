@@ -331,6 +331,9 @@ pub(crate) struct Mixed {
 
 const _: () = assert!(size_of::<Mixed>() == 64);
 
+// Its views take offsets and registers too (`read32(8)`, `register!` locations), as a region does.
+impl kernel::io::RegisterBlock for Mixed {}
+
 impl Mixed {
     /// A value whose every byte depends on `seed`.
     pub(crate) fn sample(seed: u32) -> Self {

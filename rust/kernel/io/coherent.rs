@@ -140,7 +140,9 @@ impl<'a, T: ?Sized + KnownSize> IoBase<'a> for &'a Coherent<T> {
 /// The backend of [`CoherentView`]: system memory accesses, DMA addresses kept in step.
 pub struct CoherentIoBackend;
 
-impl IoBackend for CoherentIoBackend {
+// SAFETY: `as_ptr` returns the CPU pointer of the `SysMem` view inside, which `project_view`
+// narrows with `SysMemBackend` (whose guarantees hold) while only adjusting the DMA address.
+unsafe impl IoBackend for CoherentIoBackend {
     type View<'a, T: ?Sized + KnownSize> = CoherentView<'a, T>;
 
     #[inline(always)]
@@ -185,7 +187,8 @@ where
     }
 }
 
-impl IoCopyable for CoherentIoBackend {
+// SAFETY: Every method forwards to `SysMemBackend` with the CPU side of the same views.
+unsafe impl IoCopyable for CoherentIoBackend {
     #[inline]
     unsafe fn copy_from_io(view: CoherentView<'_, [u8]>, buffer: *mut u8) {
         // SAFETY: Forwarded with the caller's guarantee.

@@ -29,7 +29,20 @@ const BOUNCE_BYTES: usize = 256;
 ///
 /// A backend implements the two byte copies; whole values and view-to-view moves are built on
 /// them and may be overridden where the backend has something faster.
-pub trait IoCopyable: IoBackend {
+///
+/// # Safety
+///
+/// The provided methods, and the accessors of [`Io`](super::Io), hand these methods buffers of
+/// exactly a view's size and then rely on what they did with them. An implementation guarantees:
+///
+/// - [`copy_from_io`](Self::copy_from_io) writes every one of the view's size bytes of `buffer`
+///   and nothing outside them; [`try_copy_from_io`](Self::try_copy_from_io) does the same when it
+///   returns `Ok` and writes nothing outside them when it fails;
+/// - [`copy_to_io`](Self::copy_to_io) and [`try_copy_to_io`](Self::try_copy_to_io) read nothing
+///   of `buffer` beyond the view's size bytes;
+/// - no method accesses memory outside the locations of the views it is given, and every access
+///   is one the backend's views are valid for.
+pub unsafe trait IoCopyable: IoBackend {
     /// Copies the bytes of `view` into `buffer`.
     ///
     /// # Safety

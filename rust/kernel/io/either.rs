@@ -82,7 +82,9 @@ impl<'a, L: IoBackend, R: IoBackend, T: ?Sized + KnownSize> IoBase<'a> for Eithe
 /// The backend of [`EitherView`]: dispatches every operation to `L` or `R`.
 pub struct EitherBackend<L, R>(PhantomData<fn() -> (L, R)>);
 
-impl<L: IoBackend, R: IoBackend> IoBackend for EitherBackend<L, R> {
+// SAFETY: Both functions forward to the backend of the side that holds the view, whose
+// guarantees hold, and the narrowed view stays on the same side.
+unsafe impl<L: IoBackend, R: IoBackend> IoBackend for EitherBackend<L, R> {
     type View<'a, T: ?Sized + KnownSize> = EitherView<'a, L, R, T>;
 
     #[inline(always)]
@@ -146,7 +148,9 @@ impl<T, L: IoCapable<T>, R: IoCapable<T>> IoCapable<T> for EitherBackend<L, R> {
     }
 }
 
-impl<L: IoCopyable, R: IoCopyable> IoCopyable for EitherBackend<L, R> {
+// SAFETY: Every method forwards to the copies of the side that holds each view, except a move
+// between two sides, which `bounce_move` performs with those copies and a buffer of its own.
+unsafe impl<L: IoCopyable, R: IoCopyable> IoCopyable for EitherBackend<L, R> {
     #[inline]
     unsafe fn copy_from_io(view: Self::View<'_, [u8]>, buffer: *mut u8) {
         match view {
@@ -218,7 +222,10 @@ impl<L: IoCopyable, R: IoCopyable> IoCopyable for EitherBackend<L, R> {
             (EitherView::Left(d), EitherView::Left(s)) => unsafe { L::move_io(d, s) },
             // SAFETY: As above.
             (EitherView::Right(d), EitherView::Right(s)) => unsafe { R::move_io(d, s) },
-            // Two different backends never share memory, so any copy direction is right.
+            // Views on different sides hold addresses of different address spaces, which cannot
+            // be compared: if both sides map the same memory, the overlap goes undetected and
+            // the chunks move in whichever direction their addresses suggest. That can give
+            // other bytes than `memmove()` would, but never touches memory outside either view.
             // SAFETY: Same length (safety requirement).
             (dst, src) => unsafe { bounce_move::<Self>(dst, src) },
         }
@@ -333,7 +340,9 @@ pub struct IoSysMapBackend;
 /// The generic backend that [`IoSysMapBackend`] forwards to.
 type SysMapInner = EitherBackend<MmioBackend, SysMemBackend>;
 
-impl IoBackend for IoSysMapBackend {
+// SAFETY: Both functions forward to `EitherBackend<MmioBackend, SysMemBackend>` through
+// conversions that keep the variant and the view.
+unsafe impl IoBackend for IoSysMapBackend {
     type View<'a, T: ?Sized + KnownSize> = IoSysMap<'a, T>;
 
     #[inline(always)]
@@ -370,7 +379,9 @@ where
     }
 }
 
-impl IoCopyable for IoSysMapBackend {
+// SAFETY: Every method forwards to `EitherBackend<MmioBackend, SysMemBackend>` with the same
+// views.
+unsafe impl IoCopyable for IoSysMapBackend {
     #[inline]
     unsafe fn copy_from_io(view: IoSysMap<'_, [u8]>, buffer: *mut u8) {
         // SAFETY: Forwarded with the caller's guarantee.

@@ -9,15 +9,15 @@
 //! - regions of any alignment, so a `u64` register or `read64()` at a constant offset builds on
 //!   a [`Region<SIZE, Align8>`](Region);
 //! - byte views (`[u8]`), reached with the runtime-checked accessors;
-//! - typed views of any plain-data struct (`FromBytes + IntoBytes`), so registers can be
-//!   described inside a `#[repr(C)]` register block and accessed through its view.
+//! - typed views of a plain-data struct that opts in with [`RegisterBlock`], so registers can
+//!   be described inside a `#[repr(C)]` register block and accessed through its view.
 //!
 //! The bounds and alignment of each access are still checked against the view it is made on.
 //!
 //! # Examples
 //!
 //! ```
-//! use kernel::io::{Io, SysMem};
+//! use kernel::io::{Io, RegisterBlock, SysMem};
 //! use kernel::prelude::*;
 //!
 //! #[repr(C)]
@@ -27,6 +27,8 @@
 //!     status: u32,
 //!     counter: u64,
 //! }
+//!
+//! impl RegisterBlock for Block {}
 //!
 //! let mut block = Block { ctrl: 0, status: 0x55, counter: 0 };
 //! let io = SysMem::from_mut(&mut block);
@@ -86,6 +88,22 @@ macro_rules! offset_locations {
 
 offset_locations!(u8 u16 u32 u64 Le16 Le32 Le64 Be16 Be32 Be64);
 
+/// A plain-data struct whose views take offsets and registers, as a [`Region`] view does.
+///
+/// Implementing it opts the struct in: `read32(offset)`, `try_write(location, value)`, `register!`
+/// registers and the other location accessors then work on its views, each access checked
+/// against the struct's size and alignment like any other.
+///
+/// It is an opt-in rather than a blanket impl for every `FromBytes + IntoBytes` type, so that a
+/// driver written for 7.3 keeps building: such a driver may implement `IoLoc<ItsStruct, u32>` for
+/// `usize` itself, and a blanket impl would overlap its impl (E0119).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` does not take offsets or registers",
+    label = "a view of `{Self}`, which is not a `RegisterBlock`",
+    note = "opt in with `impl kernel::io::RegisterBlock for {Self} {{}}`, or project to a field"
+)]
+pub trait RegisterBlock: FromBytes + IntoBytes {}
+
 /// Implements [`IoLoc<$base, T>`] for every location `L` that is one in an `Align4` [`Region`]
 /// (7.3's only base): a location's offset does not depend on the base it is used in.
 macro_rules! borrowed_locations {
@@ -114,7 +132,7 @@ macro_rules! borrowed_locations {
 
 borrowed_locations! {
     [] [u8];
-    [S: FromBytes + IntoBytes,] S;
+    [S: RegisterBlock,] S;
 }
 
 /// Implements [`IoLoc`] on `Align8` regions for a kind of register location, borrowing the

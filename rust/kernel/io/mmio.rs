@@ -40,6 +40,17 @@ pointer_view! {
     pub struct MmioBackend;
 }
 
+// SAFETY: An MMIO view may be used from any thread, like C's `__iomem` pointers: its accesses
+// are the kernel's MMIO accessors, which the CPU performs on device memory that no Rust object
+// lives in, so concurrent accesses are not data races in Rust's sense (the device decides what
+// they mean). Values only cross threads as bytes: a `T` read back is made from bytes
+// (`FromBytes`), and a `T` written is forgotten as bytes (`IntoBytes`), so `T: Send` is not
+// needed. `T: Sync` is kept from 7.3's bound, which treats the view as a `&T`.
+unsafe impl<T: ?Sized + Sync> Send for Mmio<'_, T> {}
+
+// SAFETY: As for `Send`: a shared view only gives other threads copies of the view.
+unsafe impl<T: ?Sized + Sync> Sync for Mmio<'_, T> {}
+
 impl<'a, T: ?Sized> Mmio<'a, T> {
     /// Creates a view of the MMIO location that `raw` describes.
     ///
@@ -124,7 +135,9 @@ impl<'a, T: ?Sized + KnownSize> IoBase<'a> for RelaxedMmio<'a, T> {
 /// The backend of [`RelaxedMmio`] views: the kernel's relaxed MMIO accessors.
 pub struct RelaxedMmioBackend;
 
-impl IoBackend for RelaxedMmioBackend {
+// SAFETY: A relaxed view is an ordered view with other accessors: both functions forward to
+// `MmioBackend`, whose guarantees therefore hold, and `as_view` of a view returns it unchanged.
+unsafe impl IoBackend for RelaxedMmioBackend {
     type View<'a, T: ?Sized + KnownSize> = RelaxedMmio<'a, T>;
 
     #[inline(always)]
@@ -313,7 +326,10 @@ mmio_asm_accessors!(RelaxedMmioBackend, options(nomem, nostack, preserves_flags)
 /// reach them through the helpers.
 macro_rules! mmio_copies {
     ($($backend:ident)*) => {$(
-        impl IoCopyable for $backend {
+        // SAFETY: `memcpy_fromio()` writes exactly `len` bytes of `buffer`, `memcpy_toio()`
+        // reads exactly `len` of it, and `memset_io()` writes exactly the view's `len` bytes;
+        // `len` is the view's size in all three, and the views are valid MMIO locations.
+        unsafe impl IoCopyable for $backend {
             #[inline]
             unsafe fn copy_from_io(view: <Self as IoBackend>::View<'_, [u8]>, buffer: *mut u8) {
                 let src = Self::as_ptr(view);

@@ -70,6 +70,13 @@ pointer_view! {
     pub struct PortIoBackend;
 }
 
+// SAFETY: As for `Mmio`: the accesses are the kernel's port accessors on device locations, not
+// on Rust objects, and values cross threads only as bytes.
+unsafe impl<T: ?Sized + Sync> Send for PortIo<'_, T> {}
+
+// SAFETY: As for `Send`.
+unsafe impl<T: ?Sized + Sync> Sync for PortIo<'_, T> {}
+
 impl<'a, T: ?Sized> PortIo<'a, T> {
     /// Creates a view of the port range that `raw` describes.
     ///
@@ -121,7 +128,9 @@ port_accessors! {
 // Port accessors convert from little-endian, like the MMIO ones.
 byte_order_accessors!(PortIoBackend, little: u16 => Le16 Be16; u32 => Le32 Be32;);
 
-impl IoCopyable for PortIoBackend {
+// SAFETY: Both copies visit the ports `0..len` of the view once each, reading or writing
+// exactly byte `i` of `buffer` for port `i`, where `len` is the view's size.
+unsafe impl IoCopyable for PortIoBackend {
     /// Reads the ports of the range one byte at a time, in ascending order.
     #[inline]
     unsafe fn copy_from_io(view: PortIo<'_, [u8]>, buffer: *mut u8) {

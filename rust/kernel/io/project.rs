@@ -139,6 +139,15 @@ macro_rules! io_project {
 macro_rules! __io_project_steps {
     ($place:ident;) => {};
     ($place:ident; . $field:tt $($rest:tt)*) => {
+        // Never runs: it only type-checks the field as a place, which for a union field needs
+        // `unsafe`. So a union field projects only inside the caller's own `unsafe` block:
+        // reading a wider field than the one last written would read uninitialized bytes.
+        if false {
+            #[allow(unused_unsafe)]
+            // SAFETY: Never executed.
+            let container = unsafe { &*$place };
+            let _ = container.$field;
+        }
         let $place = $crate::ptr::project!(mut $place, .$field);
         $crate::io::__project_steps!($place; $($rest)*);
     };

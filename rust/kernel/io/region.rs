@@ -164,6 +164,41 @@ unsafe impl<const SIZE: usize, A: RegionAlign> IntoBytes for Region<SIZE, A> {
     fn only_derive_is_allowed_to_implement_this_trait() {}
 }
 
+/// A type whose [`KnownSize`] answers are exact, so that memory safety may rest on them.
+///
+/// `KnownSize` is a safe trait: a driver can implement it for a dynamically sized type of its
+/// own, and nothing stops that impl from claiming a larger size or alignment than the type has.
+/// Every bounds check of a view is computed from `KnownSize`, so a view must never be made over
+/// such a type from safe code. The safe constructors that turn Rust-owned memory into a view
+/// (`SysMem::from_mut`) therefore require this trait instead.
+///
+/// It holds for every sized type and every slice, whose `KnownSize` impls are the kernel's
+/// blanket ones, which no other impl can replace, and for every [`Region`]. A driver that needs a
+/// view of a dynamically sized type of its own implements it, vouching for its `KnownSize`.
+///
+/// # Safety
+///
+/// For every pointer `p` to a valid `Self`, with the metadata of that value:
+///
+/// - `Self::size(p)` returns the size of the value in bytes (what `size_of_val` gives for a
+///   reference to it), and the same result every time;
+/// - `Self::MIN_SIZE` is at most that size;
+/// - `Self::MIN_ALIGN` is at most the alignment of the value (`align_of_val`).
+pub unsafe trait ExactSize: KnownSize {}
+
+// SAFETY: For a sized `T`, `KnownSize` is the kernel's blanket impl: `size()` and `MIN_SIZE` are
+// `size_of::<T>()` and `MIN_ALIGN` is `align_of::<T>()`.
+unsafe impl<T> ExactSize for T {}
+
+// SAFETY: For `[T]`, `KnownSize` is the kernel's blanket impl: `size()` is the length times
+// `size_of::<T>()`, `MIN_SIZE` is 0 and `MIN_ALIGN` is `align_of::<T>()`, the slice's alignment.
+unsafe impl<T> ExactSize for [T] {}
+
+// SAFETY: `size()` is the length of the byte slice that makes up the region, which is its size
+// (`_align` is a zero-length array); `MIN_ALIGN` is `A::ALIGN`, the alignment `_align` gives the
+// type; a valid region is at least `SIZE = MIN_SIZE` bytes long (type invariant).
+unsafe impl<const SIZE: usize, A: RegionAlign> ExactSize for Region<SIZE, A> {}
+
 /// A typed pointer into I/O space: the Rust spelling of C's `T __iomem *`.
 ///
 /// It is only an address (plus, for unsized `T`, a size). Holding one promises nothing about a

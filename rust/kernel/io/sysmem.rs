@@ -17,7 +17,10 @@ use crate::{
 use super::{
     copy::IoCopyable,
     endian::byte_order_accessors,
-    region::RegionAlign,
+    region::{
+        ExactSize,
+        RegionAlign, //
+    },
     traits::IoCapable,
     view::pointer_view,
     Region, //
@@ -26,9 +29,13 @@ use super::{
 pointer_view! {
     /// A view of a `T` in kernel memory, valid for `'a`, accessed with volatile operations.
     ///
-    /// Concurrent accesses from several CPUs through views follow the kernel memory model (as
-    /// `READ_ONCE()`/`WRITE_ONCE()` do), not the Rust one: they are plain volatile accesses, not
-    /// atomics. Use atomics for CPU-to-CPU synchronisation.
+    /// A view stays on the thread that made it: it is neither `Send` nor `Sync`. Its accesses
+    /// are plain volatile loads and stores, not atomics, so two threads writing through copies
+    /// of one view would race, which Rust's memory model makes undefined behaviour (and Miri
+    /// reports) even where the kernel memory model would give it a meaning. Memory shared with
+    /// a device and between CPUs is shared through its owner instead (`&Coherent`, a GEM
+    /// object's `&VMap`), and each thread makes its own view; use atomics for CPU-to-CPU
+    /// synchronisation.
     ///
     /// # Invariants
     ///
@@ -98,7 +105,9 @@ impl<'a, T: ?Sized> SysMem<'a, T> {
     /// # Safety
     ///
     /// `ptr` must be aligned for `T` and valid for volatile reads and writes of
-    /// `KnownSize::size(ptr)` bytes while `'a` lasts.
+    /// `KnownSize::size(ptr)` bytes while `'a` lasts. While the view or a view projected from it
+    /// is used, no `&mut` reference to those bytes may be live, nor a `&` reference across a
+    /// write through the view.
     #[inline]
     pub unsafe fn new(ptr: *mut T) -> Self {
         // INVARIANT: Guaranteed by the caller.
@@ -111,10 +120,18 @@ impl<'a, T: ?Sized> SysMem<'a, T> {
     /// Creates a view of the value that `value` borrows, for as long as it borrows it.
     ///
     /// The view takes the place of the borrow: every access goes through it until `'a` ends.
+    /// `T` must be [`ExactSize`]: the view's bounds checks are computed from `T`'s
+    /// [`KnownSize`](crate::ptr::KnownSize), which for a dynamically sized type of the driver's
+    /// own could claim more than the borrow covers.
     #[inline]
-    pub fn from_mut(value: &'a mut T) -> Self {
+    pub fn from_mut(value: &'a mut T) -> Self
+    where
+        T: ExactSize,
+    {
         // INVARIANT: A unique borrow is aligned and valid for reads and writes of the whole value
-        // for `'a`, and no other access can happen while it is held by the view.
+        // for `'a`, which is `KnownSize::size(ptr)` bytes as `T: ExactSize` guarantees, and no
+        // other access can happen while the view holds it. The view is neither `Send` nor
+        // `Sync`, so its copies cannot access the value from two threads at once.
         Self {
             ptr: value,
             _lifetime: PhantomData,
@@ -187,7 +204,10 @@ byte_order_accessors!(SysMemBackend, native: u16 => Le16 Be16; u32 => Le32 Be32;
 #[cfg(CONFIG_64BIT)]
 byte_order_accessors!(SysMemBackend, native: u64 => Le64 Be64;);
 
-impl IoCopyable for SysMemBackend {
+// SAFETY: `memcpy()`, `memset()` and `memmove()` touch exactly the view's size bytes of the
+// view and of the buffer (so `copy_from_io` initializes all of them); `copy_read` and
+// `copy_write` access the view's own location with the view's type.
+unsafe impl IoCopyable for SysMemBackend {
     #[inline]
     unsafe fn copy_from_io(view: SysMem<'_, [u8]>, buffer: *mut u8) {
         let src = view.ptr;

@@ -25,12 +25,23 @@ use crate::{
 /// accesses the backend supports is stated separately, with [`IoCapable`] and
 /// [`IoCopyable`](super::IoCopyable).
 ///
-/// Backends are trusted: the bounds checks of [`Io`](super::Io) are computed from the pointer
-/// that [`as_ptr`](Self::as_ptr) returns, and [`project_view`](Self::project_view) must keep the
-/// narrowed view as valid as the one it came from. A view's validity is established where it is
-/// created: by an `unsafe` constructor whose caller vouches for the location, or by a safe one
-/// that takes memory the caller owns (`SysMem::from_mut`).
-pub trait IoBackend {
+/// A view's validity is established where it is created: by an `unsafe` constructor whose caller
+/// vouches for the location, or by a safe one that takes memory the caller owns
+/// (`SysMem::from_mut`). From then on the layer computes every bounds check from
+/// [`as_ptr`](Self::as_ptr) and narrows views with [`project_view`](Self::project_view), so its
+/// own `unsafe` code relies on both doing exactly what they say; hence the `unsafe` trait.
+///
+/// # Safety
+///
+/// An implementation guarantees, for every view `v` of type `Self::View<'a, T>`:
+///
+/// - `as_ptr(v)` returns the pointer that describes `v`'s location (its address in the backend's
+///   address space and, for unsized `T`, metadata for which `KnownSize::size` gives the location's
+///   size), the same pointer every time it is called with `v` or a copy of it;
+/// - `project_view(v, p)`, called as its own safety section requires, returns a view for which
+///   `as_ptr` returns `p`, valid for the accesses of this backend for `'a` wherever `v` was;
+/// - `<Self::View<'a, T> as IoBase<'a>>::as_view` returns its input unchanged.
+pub unsafe trait IoBackend {
     /// The view type of this backend: a cheap, copyable handle to a `T` valid for `'a`.
     type View<'a, T: ?Sized + KnownSize>: IoBase<'a, Backend = Self, Target = T>;
 

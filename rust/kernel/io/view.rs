@@ -102,6 +102,31 @@ fn asserted_view<'a, B: IoBackend, T: ?Sized + KnownSize, U>(
     unsafe { B::project_view(view, ptr.cast::<U>().wrapping_byte_add(offset)) }
 }
 
+/// Narrows `view` to the region `R` of `len` bytes at `offset`, checked at runtime; see
+/// [`Io::try_window`].
+#[inline]
+fn region_window<'a, B: IoBackend, T: ?Sized + KnownSize, R: RegionShape + ?Sized>(
+    view: B::View<'a, T>,
+    offset: usize,
+    len: usize,
+) -> Result<B::View<'a, R>> {
+    let ptr = B::as_ptr(view);
+    let size = T::size(ptr);
+    if offset > size || size - offset < len {
+        return Err(ERANGE);
+    }
+    if len < R::MIN_BYTES
+        || ptr.addr().wrapping_add(offset) % R::GRANULE != 0
+        || len % R::GRANULE != 0
+    {
+        return Err(EINVAL);
+    }
+    let base = ptr.cast::<u8>().wrapping_add(offset);
+    // SAFETY: The window lies within the location, and its base and size are multiples of the
+    // region's alignment, as `R`'s invariants require.
+    Ok(unsafe { B::project_view(view, R::ptr_from_parts(base, len)) })
+}
+
 /// Narrows `io` to the access at `location`, checked at runtime.
 #[inline(always)]
 fn checked_location<'a, H: Io<'a>, T, L: IoLoc<H::Target, T>>(
@@ -359,10 +384,15 @@ pub trait Io<'a>: IoBase<'a> {
         Self: Io<'a, Target = [u8]>,
         Self::Backend: IoCopyable,
     {
-        assert_eq!(self.len(), data.len(), "copy_from_slice: length mismatch");
-        // SAFETY: `data` is readable for the view's length, and a shared slice of CPU memory
-        // cannot overlap a live view.
-        unsafe { Self::Backend::copy_to_io(self.as_view(), data.as_ptr()) }
+        let view = self.as_view();
+        assert_eq!(
+            Self::Backend::as_ptr(view).len(),
+            data.len(),
+            "copy_from_slice: length mismatch"
+        );
+        // SAFETY: `data` is readable for the length of `view`, the view that is copied to, and a
+        // shared slice of CPU memory cannot overlap a live view.
+        unsafe { Self::Backend::copy_to_io(view, data.as_ptr()) }
     }
 
     /// Copies a byte location into `data` of the same length.
@@ -377,10 +407,15 @@ pub trait Io<'a>: IoBase<'a> {
         Self: Io<'a, Target = [u8]>,
         Self::Backend: IoCopyable,
     {
-        assert_eq!(self.len(), data.len(), "copy_to_slice: length mismatch");
-        // SAFETY: `data` is writable for the view's length, and a unique slice of CPU memory
-        // cannot overlap a live view.
-        unsafe { Self::Backend::copy_from_io(self.as_view(), data.as_mut_ptr()) }
+        let view = self.as_view();
+        assert_eq!(
+            Self::Backend::as_ptr(view).len(),
+            data.len(),
+            "copy_to_slice: length mismatch"
+        );
+        // SAFETY: `data` is writable for the length of `view`, the view that is copied from, and
+        // a unique slice of CPU memory cannot overlap a live view.
+        unsafe { Self::Backend::copy_from_io(view, data.as_mut_ptr()) }
     }
 
     /// Reads the whole location with a byte copy, reporting a failed bus cycle as an error.
@@ -439,12 +474,13 @@ pub trait Io<'a>: IoBase<'a> {
         Self: Io<'a, Target = [u8]>,
         Self::Backend: IoCopyable,
     {
-        if self.len() != data.len() {
+        let view = self.as_view();
+        if Self::Backend::as_ptr(view).len() != data.len() {
             return Err(EINVAL);
         }
-        // SAFETY: `data` is readable for the view's length, and a shared slice of CPU memory
-        // cannot overlap a live view.
-        unsafe { Self::Backend::try_copy_to_io(self.as_view(), data.as_ptr()) }
+        // SAFETY: `data` is readable for the length of `view`, the view that is copied to, and a
+        // shared slice of CPU memory cannot overlap a live view.
+        unsafe { Self::Backend::try_copy_to_io(view, data.as_ptr()) }
     }
 
     /// Copies a byte location into `data`, failing with [`EINVAL`] if the lengths differ (and
@@ -455,12 +491,13 @@ pub trait Io<'a>: IoBase<'a> {
         Self: Io<'a, Target = [u8]>,
         Self::Backend: IoCopyable,
     {
-        if self.len() != data.len() {
+        let view = self.as_view();
+        if Self::Backend::as_ptr(view).len() != data.len() {
             return Err(EINVAL);
         }
-        // SAFETY: `data` is writable for the view's length, and a unique slice of CPU memory
-        // cannot overlap a live view.
-        unsafe { Self::Backend::try_copy_from_io(self.as_view(), data.as_mut_ptr()) }
+        // SAFETY: `data` is writable for the length of `view`, the view that is copied from, and
+        // a unique slice of CPU memory cannot overlap a live view.
+        unsafe { Self::Backend::try_copy_from_io(view, data.as_mut_ptr()) }
     }
 
     /// Copies the bytes of `src`, a view of the same backend and length, into this one.
@@ -637,8 +674,9 @@ pub trait Io<'a>: IoBase<'a> {
     where
         Self::Target: FromBytes + IntoBytes,
     {
-        let size = self.size();
-        self.try_window::<R>(0, size)
+        let view = self.as_view();
+        let size = KnownSize::size(Self::Backend::as_ptr(view));
+        region_window::<Self::Backend, Self::Target, R>(view, 0, size)
     }
 
     /// Returns the `len` bytes at `offset` as the region `R`, checked at runtime.
@@ -672,25 +710,14 @@ pub trait Io<'a>: IoBase<'a> {
     where
         Self::Target: FromBytes + IntoBytes,
     {
-        let view = self.as_view();
-        let ptr = Self::Backend::as_ptr(view);
-        let size = KnownSize::size(ptr);
-        if offset > size || size - offset < len {
-            return Err(ERANGE);
-        }
-        if len < R::MIN_BYTES
-            || ptr.addr().wrapping_add(offset) % R::GRANULE != 0
-            || len % R::GRANULE != 0
-        {
-            return Err(EINVAL);
-        }
-        let base = ptr.cast::<u8>().wrapping_add(offset);
-        // SAFETY: The window lies within the location, and its base and size are multiples of
-        // the region's alignment, as `R`'s invariants require.
-        Ok(unsafe { Self::Backend::project_view(view, R::ptr_from_parts(base, len)) })
+        region_window::<Self::Backend, Self::Target, R>(self.as_view(), offset, len)
     }
 
     /// Returns the region `R` at `OFFSET`, `R`'s build-time size long, checked at build time.
+    ///
+    /// The build fails unless the window fits in the location's build-time size, its offset and
+    /// base are aligned for `R`, and `R`'s build-time size is a multiple of its alignment (a
+    /// `Region<6>` window of six bytes would not be a valid region).
     ///
     /// # Examples
     ///
@@ -721,13 +748,17 @@ pub trait Io<'a>: IoBase<'a> {
                 && OFFSET % R::GRANULE == 0,
             "window: not known to be aligned for the region"
         );
+        const_assert!(
+            R::MIN_BYTES % R::GRANULE == 0,
+            "window: the region's build-time size is not a multiple of its alignment"
+        );
         let view = self.as_view();
         let base = Self::Backend::as_ptr(view)
             .cast::<u8>()
             .wrapping_add(OFFSET);
-        // SAFETY: Checked above: the window lies within the location and is aligned; a region
-        // type's build-time size is a multiple of its alignment unless it is only a lower bound
-        // on a larger size, so the window is a valid `R` of `R::MIN_BYTES` bytes.
+        // SAFETY: Checked above: the window lies within the location, its base is aligned for the
+        // region, and its size `R::MIN_BYTES` is at least `R`'s build-time size and a multiple of
+        // its alignment, so it is a valid `R`.
         unsafe { Self::Backend::project_view(view, R::ptr_from_parts(base, R::MIN_BYTES)) }
     }
 
@@ -949,10 +980,11 @@ impl<'a, H: IoBase<'a>> Io<'a> for H {}
 
 /// Defines a view type that is a typed pointer with a lifetime, together with its backend.
 ///
-/// Generates the view struct (fields `ptr` and `_lifetime`), `Clone` and `Copy`, `Send` and
-/// `Sync` for `T: Sync`, [`IoBase`], and the backend marker with its [`IoBackend`] impl, which
-/// narrows a view by replacing its pointer. The invoking module documents the invariant of `ptr`,
-/// provides the constructors and the capabilities.
+/// Generates the view struct (fields `ptr` and `_lifetime`), `Clone` and `Copy`, `Debug`,
+/// [`IoBase`], and the backend marker with its [`IoBackend`] impl, which narrows a view by
+/// replacing its pointer. The invoking module documents the invariant of `ptr`, provides the
+/// constructors and the capabilities, and decides whether the view may cross threads: the raw
+/// pointer keeps it `!Send` and `!Sync` unless the module implements them.
 macro_rules! pointer_view {
     (
         $(#[$view_meta:meta])*
@@ -981,13 +1013,6 @@ macro_rules! pointer_view {
             }
         }
 
-        // SAFETY: A view behaves like a `&T` that is only accessed through its backend, and a
-        // `&T` can be sent to another thread when `T: Sync`.
-        unsafe impl<T: ?Sized + Sync> Send for $view<'_, T> {}
-
-        // SAFETY: As for `Send`: sharing the view shares a `&T`-like handle, fine when `T: Sync`.
-        unsafe impl<T: ?Sized + Sync> Sync for $view<'_, T> {}
-
         impl<'a, T: ?Sized + $crate::ptr::KnownSize> $crate::io::IoBase<'a> for $view<'a, T> {
             type Backend = $backend;
             type Target = T;
@@ -1001,7 +1026,9 @@ macro_rules! pointer_view {
         $(#[$backend_meta])*
         pub struct $backend;
 
-        impl $crate::io::IoBackend for $backend {
+        // SAFETY: A view is its pointer: `as_ptr` returns it, `project_view` makes a view of
+        // exactly the part it is given, and `as_view` of a view returns it unchanged.
+        unsafe impl $crate::io::IoBackend for $backend {
             type View<'a, T: ?Sized + $crate::ptr::KnownSize> = $view<'a, T>;
 
             #[inline(always)]

@@ -129,7 +129,9 @@ impl<'a, T: ?Sized + KnownSize> IoBase<'a> for ConfigSpace<'a, T> {
 /// The backend of [`ConfigSpace`] views: PCI configuration cycles.
 pub struct ConfigSpaceBackend;
 
-impl IoBackend for ConfigSpaceBackend {
+// SAFETY: A view is its device and its offset pointer: `as_ptr` returns the pointer,
+// `project_view` replaces it with the part it is given, and `as_view` returns the view unchanged.
+unsafe impl IoBackend for ConfigSpaceBackend {
     type View<'a, T: ?Sized + KnownSize> = ConfigSpace<'a, T>;
 
     #[inline(always)]
@@ -266,7 +268,10 @@ impl<'a> ConfigSpace<'a, [u8]> {
     }
 }
 
-impl IoCopyable for ConfigSpaceBackend {
+// SAFETY: `config_read` and `config_write` cover the view's bytes exactly once with
+// `config_chunks`, reading or writing the same bytes of `buffer`; without `stop`, `config_read`
+// writes every byte (all ones for a failed cycle), and with it, stops only with an error.
+unsafe impl IoCopyable for ConfigSpaceBackend {
     /// Reads the range with the widest aligned configuration cycles that fit. A failed cycle
     /// reads as all ones, as with [`io_read`](IoCapable::io_read).
     unsafe fn copy_from_io(view: ConfigSpace<'_, [u8]>, buffer: *mut u8) {

@@ -64,6 +64,9 @@ struct Regs {
     counter: u64,
 }
 
+// Offsets and registers on its views, as on a region.
+impl kernel::io::RegisterBlock for Regs {}
+
 #[test]
 fn build_checked_casts_and_byte_views() {
     let mut buf = Aligned::<32>::new();

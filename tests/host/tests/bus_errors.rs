@@ -51,7 +51,9 @@ fn touches_bad<T: ?Sized + KnownSize>(ptr: *mut T) -> bool {
     (ptr.addr()..ptr.addr() + T::size(ptr)).contains(&bad)
 }
 
-impl IoBackend for FlakyBus {
+// SAFETY: A flaky view is its pointer: `as_ptr` returns it, `project_view` makes a view of the
+// part it is given, and `as_view` returns a view unchanged.
+unsafe impl IoBackend for FlakyBus {
     type View<'a, T: ?Sized + KnownSize> = Flaky<'a, T>;
 
     fn as_ptr<'a, T: ?Sized + KnownSize>(view: Self::View<'a, T>) -> *mut T {
@@ -93,7 +95,9 @@ impl IoCapable<u32> for FlakyBus {
     }
 }
 
-impl IoCopyable for FlakyBus {
+// SAFETY: The copies touch exactly the view's bytes and as many of `buffer`; `copy_from_io`
+// fills all of them, with the copy or with all ones when the bus fails.
+unsafe impl IoCopyable for FlakyBus {
     unsafe fn copy_from_io(view: Flaky<'_, [u8]>, buffer: *mut u8) {
         // SAFETY: Forwarded with the caller's guarantee.
         if unsafe { Self::try_copy_from_io(view, buffer) }.is_err() {

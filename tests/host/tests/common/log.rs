@@ -51,7 +51,7 @@ impl<'a, T: ?Sized + KnownSize> IoBase<'a> for Logged<'a, T> {
 }
 
 /// Returns a logging view of what `value` borrows.
-pub(crate) fn logged<T: ?Sized>(value: &mut T) -> Logged<'_, T> {
+pub(crate) fn logged<T: ?Sized + kernel::io::ExactSize>(value: &mut T) -> Logged<'_, T> {
     Logged(value, PhantomData)
 }
 
@@ -63,7 +63,9 @@ pub(crate) fn logged_raw<'a, T: ?Sized>(ptr: *mut T) -> Logged<'a, T> {
 /// The logging backend.
 pub(crate) struct LogBackend;
 
-impl IoBackend for LogBackend {
+// SAFETY: A logged view is its pointer: `as_ptr` returns it, `project_view` makes a view of the
+// part it is given, and `as_view` returns a view unchanged.
+unsafe impl IoBackend for LogBackend {
     type View<'a, T: ?Sized + KnownSize> = Logged<'a, T>;
 
     fn as_ptr<'a, T: ?Sized + KnownSize>(view: Self::View<'a, T>) -> *mut T {

@@ -29,7 +29,8 @@ impl<'a, T: ?Sized + KnownSize> IoBase<'a> for Narrow<'a, T> {
 
 struct NarrowBackend;
 
-impl IoBackend for NarrowBackend {
+// SAFETY: A view is its pointer, which `project_view` replaces with the part it is given.
+unsafe impl IoBackend for NarrowBackend {
     type View<'a, T: ?Sized + KnownSize> = Narrow<'a, T>;
 
     fn as_ptr<'a, T: ?Sized + KnownSize>(view: Self::View<'a, T>) -> *mut T {
