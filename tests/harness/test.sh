@@ -23,6 +23,7 @@ else
 	"$HARNESS/docs.sh" --guide-only || true
 fi
 "$HARNESS/host-test.sh" || true
+"$HARNESS/ktap-test.sh" || true
 if [ -n "$built" ]; then
 	"$HARNESS/boot.sh" test || true
 else
@@ -32,7 +33,7 @@ fi
 "$HARNESS/compat.sh" || true
 
 echo "==== summary ===="
-for stage in kernel modules rustfmt clippy codegen copycheck docs host-test miri boot compat; do
+for stage in kernel modules rustfmt clippy codegen copycheck docs host-test miri ktap boot compat; do
 	[ -f "$RESULTS/$stage" ] || continue
 	read -r status _ _ _ message <"$RESULTS/$stage"
 	printf '%-10s %-4s %s\n' "$stage:" "$status" "$message"
