@@ -63,9 +63,15 @@ note() { printf 'harness: %s\n' "$*"; }
 
 # result STAGE STATUS PASSED FAILED SKIPPED MESSAGE
 # Records one stage's outcome for the summary and prints its result line.
+# PASSED, FAILED and SKIPPED count distinct checks, each once in the whole
+# run (Documentation/testing.rst): a gate, a stage without test cases of
+# its own, records 0 0 0 when it holds. A stage that fails always records at
+# least one failure, so that the summary never reads "0 failed" after a
+# failed run.
 result() {
 	local stage=$1 status=$2 passed=$3 failed=$4 skipped=$5
 	shift 5
+	[ "$status" != FAIL ] || [ "$failed" -gt 0 ] || failed=1
 	mkdir -p "$RESULTS"
 	printf '%s %s %s %s %s\n' "$status" "$passed" "$failed" "$skipped" "$*" \
 		>"$RESULTS/$stage"
