@@ -55,8 +55,10 @@ Every counted result is one distinct check, counted once:
 - a met `check` expectation counts as passed (see below);
 - everything else is a gate: it adds nothing when it holds, and one failure
   when it does not. The gates: a suite's KTAP structure (plan, numbering, a
-  result line; one failure per suite however many parser errors follow from
-  one fault; results beyond a complete plan are not counted), a suite that
+  result line, a plan for each suite and document though KTAP makes plans
+  optional, since KUnit and our samples always print them; one failure per
+  suite however many parser errors follow from one fault; results beyond a
+  complete plan are not counted), a suite that
   reports `not ok` without a failed case, a document's plan of suites (not
   checked again when one of its suites never finished), a suite reported
   twice, each `suite` and `log` expectation, a crash (the first marker: one
@@ -286,6 +288,11 @@ def structure_problem(suite_test, kp):
     message, or None. Parser errors that follow from an earlier one (the
     planned cases a crash left missing) are folded into it."""
     errors = [(test, path, e) for test, path in walk(suite_test, kp) for e in test.errors]
+    # KTAP allows a test without a plan, and KUnit prints none for a case
+    # with generated parameters; but KUnit and samples/common/ktap.rs always
+    # print a suite's, so a suite without one has lost it.
+    if suite_test.subtests and suite_test.expected_count is None:
+        errors.append((suite_test, (), ("no plan", None, None)))
     if not errors:
         return None
 
@@ -322,8 +329,13 @@ def check_document(kp, start, document, report, suites):
     document = hoist_trailing_plans(document)
     lines = kp.LineStream(iter(document))
     kp.Test.stream = lines
-    main = kp.parse_test(lines, 0, [], False, kp.Test.printer)
-    kp.Test.stream = None
+    try:
+        main = kp.parse_test(lines, 0, [], False, kp.Test.printer)
+    except Exception as e:  # noqa: BLE001 -- whatever the parser trips on
+        report.fail(f"KTAP document at line {start}: kunit_parser failed on it: {e!r}")
+        return
+    finally:
+        kp.Test.stream = None
     leftover = []
     while lines:
         number, text = lines.line_number(), lines.pop().strip()
@@ -379,7 +391,10 @@ def check_document(kp, start, document, report, suites):
 
     # The document's own plan, and what it has after that plan was done. A
     # suite that never finished explains both.
-    if main.errors and not unfinished:
+    if main.expected_count is None and not unfinished:
+        structural = True
+        report.fail(f"KTAP document at line {start}: no plan (1..N) of its suites")
+    elif main.errors and not unfinished:
         structural = True
         message, number, text = main.errors[0]
         if message == MISSING_CASE:

@@ -185,6 +185,24 @@ class Documents(unittest.TestCase):
         self.assertEqual(report.problems, ["KTAP document at line 1: plan 1..2 but 1 suites"])
         self.assertEqual((report.passed, report.failed), (1, 1))
 
+    def test_suite_without_plan(self):
+        report, suites = self.check(["KTAP version 1", "1..1", "    # Subtest: s",
+                                     "    ok 1 a", "ok 1 s"])
+        self.assertEqual(report.problems, ["KUnit suite s: no plan"])
+        self.assertEqual(suites["s"].status, "not-ok")
+
+    def test_document_without_plan(self):
+        report, _ = self.check(["KTAP version 1", "    # Subtest: s", "    1..1",
+                                "    ok 1 a", "ok 1 s"])
+        self.assertEqual(report.problems, ["KTAP document at line 1: no plan (1..N) of its suites"])
+
+    def test_case_without_plan(self):
+        # A KUnit case with generated parameters prints no plan of them.
+        report, _ = self.check(["KTAP version 1", "1..1", "    # Subtest: s", "    1..1",
+                                "        KTAP version 1", "        # Subtest: c",
+                                "        ok 1 p1", "        ok 2 p2", "    ok 1 c", "ok 1 s"])
+        self.assertEqual((report.passed, report.failed, report.problems), (2, 0, []))
+
     def test_suite_reported_twice(self):
         suite = ["KTAP version 1", "1..1", "    # Subtest: s", "    1..1", "    ok 1 a", "ok 1 s"]
         report, _ = self.check(suite + suite)
