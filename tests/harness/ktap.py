@@ -35,9 +35,10 @@ It cannot read our console log as it is, so this file does what it does not:
   ends. Our samples print the plan there, so a plan that follows the results
   of its test is moved up to just after that test's header (indentation says
   which test it belongs to) before parsing.
-- kunit_parser only prints the problems it finds. A subclass of its Test class
-  keeps each problem with the line it was found at, and the problems are
-  reported from there, one per suite (below).
+- kunit_parser only prints the problems it finds. A subclass of its Test
+  class, put in the imported module in place of Test (parse_test() creates
+  its tests through that name), keeps each problem with the line it was
+  found at, and the problems are reported from there, one per suite (below).
 
 Our own code also checks what KTAP does not cover: crashes anywhere in the
 log (Oops, BUG, WARNING, panic, ..., after the last suite too), the
