@@ -14,7 +14,7 @@ HARNESS := tests/harness
 export KDIR BOOT_TIMEOUT ACCEL JOBS
 
 .PHONY: all setup kernel modules lint format host-test run test clean distclean
-.PHONY: codegen bench clean-bench copycheck compat docs
+.PHONY: codegen bench clean-bench copycheck compat docs ktap
 
 all: test
 
@@ -38,6 +38,10 @@ host-test: setup
 
 copycheck: setup
 	@$(HARNESS)/copycheck.sh
+
+# The boot log checker's self-tests on recorded logs (no kernel build).
+ktap: setup
+	@$(HARNESS)/ktap-test.sh
 
 docs: kernel
 	@$(HARNESS)/docs.sh

@@ -96,7 +96,7 @@ bench_boot() {
 	rm -rf "$dir"
 	mkdir -p "$dir"
 	echo io_bench.ko >"$dir/modules"
-	echo "suite io_bench" >"$dir/expect"
+	echo "suite io_bench 1" >"$dir/expect"
 	{
 		echo "dir /dev 0755 0 0"
 		echo "nod /dev/console 0600 0 0 c 5 1"
@@ -121,8 +121,8 @@ bench_boot() {
 		-append "console=ttyS0 panic=-1 printk.devkmsg=on kunit.filter_glob=io_bench" \
 		</dev/null 2>&1 | tr -d '\r' >"$BOOT_LOG" || rc=${PIPESTATUS[0]}
 	echo "$accel" >"$dir/accel"
-	python3 "$HARNESS/ktap.py" --log "$BOOT_LOG" --counts "$dir/counts" \
-		--modules "$dir/modules" --qemu-status "$rc" --elapsed $((SECONDS - t)) "$dir/expect"
+	python3 -B "$HARNESS/ktap.py" --log "$BOOT_LOG" --kernel-tree "$(pristine_tree)" \
+		--counts "$dir/counts" --modules "$dir/modules" --qemu-status "$rc" --elapsed $((SECONDS - t)) "$dir/expect"
 }
 
 mkdir -p "$BENCH_OUT"

@@ -94,7 +94,9 @@ timeout -k 5 "$BOOT_TIMEOUT" "${QEMU[@]}" -accel "$accel" \
 	tr -d '\r' >"$LOG" || rc=${PIPESTATUS[0]}
 elapsed=$((SECONDS - start))
 
-checks=(python3 "$HARNESS/ktap.py" --log "$LOG" --counts "$INITRAMFS/counts"
+# ktap.py parses the KTAP with the pristine tree's tools/testing/kunit.
+checks=(python3 -B "$HARNESS/ktap.py" --log "$LOG" --kernel-tree "$(pristine_tree)"
+	--counts "$INITRAMFS/counts"
 	--modules "$INITRAMFS/modules" --suites "$INITRAMFS/suites"
 	--qemu-status "$rc" --elapsed "$elapsed"
 	$(expect_files))

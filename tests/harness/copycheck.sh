@@ -6,6 +6,9 @@
 # edit, against upstream 7.3's I/O files in the pristine tree. Each run of six
 # or more identical lines is printed and counts as one failure; see
 # copycheck.py for the exact rule.
+#
+# The self-tests count once each. The check itself is a gate: it counts
+# nothing when no run is found.
 
 . "$(dirname "$0")/lib.sh"
 
@@ -44,8 +47,6 @@ if [ "$rc" -ne 0 ]; then
 	[ "$hits" -gt 0 ] || hits=1
 fi
 
-passed=$tests_passed
-[ "$rc" -eq 0 ] && passed=$((passed + 1))
 if [ "$rc" -eq 0 ]; then
 	what="no copied upstream I/O code"
 elif grep -q '^copycheck: HIT ' "$LOG"; then
@@ -53,6 +54,6 @@ elif grep -q '^copycheck: HIT ' "$LOG"; then
 else
 	what="the check did not run; see $LOG"
 fi
-result copycheck "$status" "$passed" "$((tests_failed + hits))" 0 \
+result copycheck "$status" "$tests_passed" "$((tests_failed + hits))" 0 \
 	"$what; matcher self-tests: $tests_passed passed, $tests_failed failed ($LOG)"
 [ "$status" = ok ]

@@ -10,17 +10,17 @@
 MANIFEST=$TOP/tests/host/Cargo.toml
 export CARGO_TARGET_DIR=$BUILD/host
 
-# run_cargo STAGE CMD...: runs a cargo test command and records the sum of
-# its "test result:" lines.
+# run_cargo STAGE WHAT CMD...: runs a cargo test command and records the sum
+# of its "test result:" lines.
 run_cargo() {
-	local stage=$1 log=$LOGS/$1.log status=ok passed failed skipped
-	shift
+	local stage=$1 what=$2 log=$LOGS/$1.log status=ok passed failed skipped
+	shift 2
 	run_logged "$log" "$@" --manifest-path "$MANIFEST" || status=FAIL
 	read -r passed failed skipped < <(counts "$log")
 	# A build error fails the stage without any test counted as failed.
 	[ "$status" = FAIL ] && [ "$failed" -eq 0 ] && failed=1
 	result "$stage" "$status" "$passed" "$failed" "$skipped" \
-		"$passed passed, $failed failed, $skipped ignored ($log)"
+		"$what: $passed passed, $failed failed, $skipped ignored ($log)"
 	[ "$status" = ok ]
 }
 
@@ -53,7 +53,9 @@ miri_tests() {
 }
 
 status=0
-run_cargo host-test host_tests cargo test || status=1
-MIRIFLAGS=-Zmiri-strict-provenance run_cargo miri miri_tests cargo +nightly miri test ||
-	status=1
+# The same tests run twice are separate checks: each run counts (the
+# summary says so).
+run_cargo host-test "plain" host_tests cargo test || status=1
+MIRIFLAGS=-Zmiri-strict-provenance run_cargo miri "the host tests again, under Miri" \
+	miri_tests cargo +nightly miri test || status=1
 exit "$status"

@@ -2,39 +2,165 @@
 # SPDX-License-Identifier: GPL-2.0
 """Check a QEMU console log: KTAP results, crashes, module loads, expectations.
 
-The log holds the KTAP of the built-in KUnit suites (printed at boot) and
-one more KTAP document per module with #[kunit_tests] (printed on insmod),
-interleaved with other kernel messages, each line behind a printk time stamp.
-A module that prints its own KTAP (a driver checking a device at probe) does
-so with pr_info!(), so its lines also carry its "name: " prefix; that prefix
-is removed for the modules listed with --modules.
+The log holds the KTAP of the built-in KUnit suites (one document, printed at
+boot), then one more KTAP document per module that reports results (printed
+on insmod), interleaved with other kernel messages, each line behind a printk
+time stamp. A module that prints its own KTAP (a driver checking a device at
+probe, samples/common/ktap.rs) does so with pr_info!(), so its lines also
+carry its "name: " prefix, and it prints each suite's plan after the suite's
+results, as TAP allows.
 
-Counting: every leaf result (a test case, or a parameter of a parameterised
-case) counts once as passed, failed or skipped; suites are not counted
-themselves. A met `log` expectation counts as passed. Every problem found
-counts as one failure: a failed case, a suite that is `not ok` or never
-finishes, a missing expected suite or log line, a crash, a module that does
-not load or unload, a boot that times out or never reaches power-off.
+What parses the KTAP
+--------------------
+
+The KTAP itself is parsed by the kernel's own parser, kunit_parser.py from
+tools/testing/kunit of the kernel tree given with --kernel-tree (imported
+from there at run time, never copied). It checks every test's plan against
+its results at every level (a planned case that never reports is "missing
+expected subtest"), the numbering of the results, that every test that
+starts ends with its own result line, and the SKIP directive.
+
+It cannot read our console log as it is, so this file does what it does not:
+
+- kunit_parser.extract_tap_lines() starts at the first "KTAP version" line,
+  strips the same number of leading characters from every later line, and
+  parse_run_tests() parses one document. Our log has many documents, and the
+  module prefixes differ in length. So time stamps and the prefixes of the
+  modules listed with --modules are removed here, the log is split into
+  documents (each starts at an unindented "KTAP version" line), and each
+  document is given to kunit_parser.parse_test() on its own.
+- kunit_parser reads a plan only right after a test's header, as KTAP
+  requires; a plan after the results is taken for the start of one more
+  case, whose result is then the suite's own result line, and the suite never
+  ends. Our samples print the plan there, so a plan that follows the results
+  of its test is moved up to just after that test's header (indentation says
+  which test it belongs to) before parsing.
+- kunit_parser only prints the problems it finds. A subclass of its Test
+  class, put in the imported module in place of Test (parse_test() creates
+  its tests through that name), keeps each problem with the line it was
+  found at, and the problems are reported from there, one per suite (below).
+
+Our own code also checks what KTAP does not cover: crashes anywhere in the
+log (Oops, BUG, WARNING, panic, ..., after the last suite too), the
+"harness: module NAME loaded/unloaded" lines of /init, the end of the run,
+and the expectation files.
+
+Counting
+--------
+
+Every counted result is one distinct check, counted once:
+
+- each leaf result (a test case, or a parameter of a parameterised case)
+  counts once as passed, failed or skipped; suites and documents are not
+  counted themselves;
+- a met `check` expectation counts as passed (see below);
+- everything else is a gate: it adds nothing when it holds, and one failure
+  when it does not. The gates: a suite's KTAP structure (plan, numbering, a
+  result line, a plan for each suite and document though KTAP makes plans
+  optional, since KUnit and our samples always print them; one failure per
+  suite however many parser errors follow from one fault; results beyond a
+  complete plan are not counted), a suite that
+  reports `not ok` without a failed case, a document's plan of suites (not
+  checked again when one of its suites never finished), a suite reported
+  twice, each `suite` and `log` expectation, a crash (the first marker: one
+  crash prints several), each module that does not load or unload, a run
+  that times out or never powers off.
+
+Expectations
+------------
 
 Expectation files (*.expect) hold one check a line; `#` starts a comment:
 
-    suite NAME     the KTAP suite NAME must run and report ok
-    log REGEX      some console line (time stamp removed) must match REGEX
+    suite NAME N   the KTAP suite NAME must run, finish, report ok (a suite
+                   reported as skipped fails) and have run at least N cases
+                   (leaf results ok or not ok; a skipped case has not run).
+                   A gate: its cases are what counts. If the suite already
+                   failed (a failed case, a crash), that failure is the one
+                   reported.
+    log REGEX      some console line (time stamp removed) must match REGEX.
+                   A gate, not counted: a log line is not a test. Use it for
+                   what must have happened (a driver bound its device, a
+                   device is on the bus) and for a value that a KTAP case
+                   already checks.
+    check REGEX    as `log`, but counted as one passed check when met. Only
+                   for a value computed or read from a device that no KTAP
+                   case checks (the stock samples print their results but
+                   have no KTAP), so that the line is the only test of it.
 """
 
 import argparse
+import os
 import re
 import sys
 
 TIMESTAMP = re.compile(r"^\[\s*\d+\.\d+\] ?")
-VERSION = re.compile(r"^(K?TAP) version \d+$")
-PLAN = re.compile(r"^1\.\.\d+$")
-SUBTEST = re.compile(r"^# Subtest: (.+)$")
-RESULT = re.compile(r"^(ok|not ok) \d+(?: -)? ?([^#]*?)\s*(?:#\s*(\w+)(.*))?$")
+VERSION = re.compile(r"^K?TAP version \d+$")
+SUBTEST = re.compile(r"^# Subtest: ")
+PLAN = re.compile(r"^1\.\.(\d+)$")
+RESULT = re.compile(r"^(ok|not ok) \d+")
 CRASH = re.compile(r"Oops|BUG:|kernel BUG|Kernel panic|Call Trace:|WARNING:|"
                    r"general protection fault|Unable to handle|rcu_.*stall")
 HARNESS = re.compile(r"^harness: module (\S+) (loaded|unloaded|failed.*)$")
-INDENT = 4
+
+# kunit_parser's messages for a test that has no result line of its own.
+NO_RESULT = ("missing subtest result line!", "No more test results!")
+MISSING_CASE = "missing expected subtest!"
+
+
+_KUNIT = {}  # kernel tree -> kunit_parser, imported once
+
+
+def load_kunit_parser(kernel_tree):
+    """Import kunit_parser from the kernel tree; return the module."""
+    kernel_tree = os.path.realpath(kernel_tree)
+    if _KUNIT:
+        if kernel_tree not in _KUNIT:
+            raise SystemExit("ktap.py: kunit_parser is already imported from another tree")
+        return _KUNIT[kernel_tree]
+    kunit_dir = os.path.join(kernel_tree, "tools", "testing", "kunit")
+    if not os.path.isfile(os.path.join(kunit_dir, "kunit_parser.py")):
+        raise SystemExit(f"ktap.py: no tools/testing/kunit/kunit_parser.py in {kernel_tree}")
+    # The pristine tree is never written to: no __pycache__ there.
+    sys.dont_write_bytecode = True
+    sys.path.insert(0, kunit_dir)
+    try:
+        import kunit_parser
+        import kunit_printer
+    finally:
+        sys.path.remove(kunit_dir)
+    for name in ("Test", "TestStatus", "LineStream", "parse_test"):
+        if not hasattr(kunit_parser, name):
+            raise SystemExit(f"ktap.py: {kunit_dir}/kunit_parser.py has no {name}; "
+                             f"it is not the parser this checker was written for")
+
+    class Test(kunit_parser.Test):
+        """kunit_parser's Test, keeping each problem the parser finds in it
+        with the line it was reading: (message, line number, text), the line
+        None at the end of the document."""
+
+        stream = None  # the LineStream being parsed
+        printer = None  # kunit_printer's printer that prints nothing
+
+        def __init__(self):
+            super().__init__()
+            self.errors = []
+
+        def add_error(self, printer, error_message):
+            super().add_error(printer, error_message)
+            if error_message == "0 tests run!" and self.expected_count == 0:
+                return  # planned none, ran none: KUnit's "1..0" when a filter leaves no suite
+            lines = Test.stream
+            if lines:
+                where = (lines.line_number(), lines.peek())
+            else:
+                where = (None, None)
+            self.errors.append((error_message, *where))
+
+    # parse_test() creates its tests through the module's global name.
+    kunit_parser.Test = Test
+    Test.printer = kunit_printer.null_printer
+    _KUNIT[kernel_tree] = kunit_parser
+    return kunit_parser
 
 
 class Report:
@@ -47,86 +173,249 @@ class Report:
         self.problems.append(message)
 
 
+class Suite:
+    """One suite as the checker saw it: a top-level test of a document."""
+
+    def __init__(self, name, line):
+        self.name = name
+        self.line = line          # the line its document starts at
+        self.status = "ok"        # ok, not-ok, skip, unfinished, no-tests
+        self.passed = self.failed = self.skipped = 0
+        self.problem = False      # a problem of its own was reported
+        self.skip_reason = ""
+
+    @property
+    def ran(self):
+        return self.passed + self.failed
+
+
 def console_lines(path):
     with open(path, errors="replace") as f:
-        for raw in f:
-            yield TIMESTAMP.sub("", raw.rstrip("\n"))
+        return [TIMESTAMP.sub("", raw.rstrip("\n")) for raw in f]
 
 
 def format_notes(notes):
+    notes = [n.strip() for n in notes if n.strip()]
     return "".join(f"\n      {n}" for n in notes[-8:])
 
 
 def strip_module_prefixes(lines, modules):
     """Remove the "name: " that pr_info!() puts before the lines of a module."""
     if not modules:
-        return lines
+        return list(lines)
     prefix = re.compile("^(?:%s): " % "|".join(map(re.escape, modules)))
     return [prefix.sub("", line, count=1) for line in lines]
 
 
-def parse_ktap(lines, report, counts=None):
-    """Count leaf results; return {suite: ok/not ok/skip}. If counts is a
-    dict, it receives {suite: [passed, failed, skipped]} for each suite."""
-    suites = {}
-    counts = {} if counts is None else counts
-    current = None        # the top-level suite whose cases come now
-    started = []          # suites whose "# Subtest:" appeared, in order
-    has_children = {}     # depth -> the open test at that depth has subtests
-    diagnostics = {}      # depth -> other lines since the last result there
-    failed_before = report.failed
-    for line in lines:
-        body = line.lstrip(" ")
-        depth = (len(line) - len(body)) // INDENT
-        if VERSION.match(body) or PLAN.match(body) or SUBTEST.match(body):
-            if depth == 0 and VERSION.match(body):
-                has_children.clear()
-                diagnostics.clear()
-            if depth > 0:
-                has_children[depth - 1] = True
-            m = SUBTEST.match(body)
-            if m and depth == 1:
-                started.append(m.group(1))
-                current = m.group(1)
-                counts[current] = [0, 0, 0]
+def split_documents(lines):
+    """[(first line number, [(line number, text), ...]), ...]: one entry per
+    KTAP document, from its unindented version line to the next one. Line
+    numbers count from 1."""
+    documents = []
+    for number, text in enumerate(lines, 1):
+        if VERSION.match(text):
+            documents.append((number, []))
+        if documents:
+            documents[-1][1].append((number, text))
+    return documents
+
+
+def indent_and_body(text):
+    body = text.lstrip(" ")
+    return len(text) - len(body), body
+
+
+def hoist_trailing_plans(document):
+    """Move every plan that follows the results of its test up to just after
+    that test's header (its "# Subtest:" line, or its version line), where
+    KTAP and kunit_parser expect it. A test's header, plan and results share
+    one indentation (its subtests'), so the header is the nearest version or
+    "# Subtest:" line above at the plan's indentation."""
+    out = list(document)
+    i = 0
+    while i < len(out):
+        indent, body = indent_and_body(out[i][1])
+        if not PLAN.match(body):
+            i += 1
             continue
-        m = RESULT.match(body)
-        if not m:
-            # Diagnostics: "# ..." lines and the lines of an assertion's
-            # message, at the depth of the test they belong to.
-            if body:
-                diagnostics.setdefault(depth, []).append(body)
-            continue
-        status, name, directive = m.group(1), m.group(2), (m.group(3) or "").upper()
-        if depth > 0:
-            has_children[depth - 1] = True
-        leaf = not has_children.pop(depth, False)
-        notes = diagnostics.pop(depth, [])
-        for deeper in [d for d in has_children if d > depth]:
-            del has_children[deeper]
-        if depth == 0:
-            suites[name] = "skip" if directive == "SKIP" else status
-            current = None
-            # A suite that fails without a failed case (its init failed,
-            # say) is a failure of its own.
-            if status == "not ok" and report.failed == failed_before:
-                report.fail(f"KUnit suite {name}: not ok" + format_notes(notes))
-            failed_before = report.failed
-            continue
-        if not leaf:
-            continue
-        kind = 2 if directive == "SKIP" else 0 if status == "ok" else 1
-        if current is not None:
-            counts[current][kind] += 1
-        if kind == 2:
-            report.skipped += 1
-        elif kind == 0:
-            report.passed += 1
+        trailing = False
+        header = None
+        for j in range(i - 1, -1, -1):
+            other_indent, other = indent_and_body(out[j][1])
+            structural = (VERSION.match(other) or SUBTEST.match(other)
+                          or PLAN.match(other) or RESULT.match(other))
+            if not structural or other_indent > indent:
+                continue
+            if other_indent < indent:
+                break  # left the test; not a plan of ours to move
+            if RESULT.match(other):
+                trailing = True
+            elif PLAN.match(other):
+                break  # the test already has a plan: leave this one be
+            else:
+                header = j
+                # A "# Subtest:" line directly after a version line is the
+                # end of the header.
+                if (j + 1 < i and SUBTEST.match(indent_and_body(out[j + 1][1])[1])
+                        and VERSION.match(other)):
+                    header = j + 1
+                break
+        if trailing and header is not None:
+            out.insert(header + 1, out.pop(i))
+        i += 1
+    return out
+
+
+def real_subtests(test, kp):
+    """The subtests that reported, without the placeholders kunit_parser
+    adds for planned subtests that never did."""
+    return [t for t in test.subtests if not is_placeholder(t, kp)]
+
+
+def is_placeholder(test, kp):
+    return (test.status == kp.TestStatus.TEST_CRASHED and not test.subtests
+            and test.counts.total() == 0 and not test.name)
+
+
+def walk(test, kp, path=()):
+    """(test, path of names) for test and every real test below it, in order."""
+    yield test, path
+    for sub in real_subtests(test, kp):
+        yield from walk(sub, kp, path + (sub.name,))
+
+
+def structure_problem(suite_test, kp):
+    """The first structural problem in a suite (its own or a case's), as one
+    message, or None. Parser errors that follow from an earlier one (the
+    planned cases a crash left missing) are folded into it."""
+    errors = [(test, path, e) for test, path in walk(suite_test, kp) for e in test.errors]
+    # KTAP allows a test without a plan, and KUnit prints none for a case
+    # with generated parameters; but KUnit and samples/common/ktap.rs always
+    # print a suite's, so a suite without one has lost it.
+    if suite_test.subtests and suite_test.expected_count is None:
+        errors.append((suite_test, (), ("no plan", None, None)))
+    if not errors:
+        return None
+
+    def where(path):
+        return f" (case {'.'.join(path)})" if path else ""
+
+    more = f"; {len(errors) - 1} more parser error(s) after it" if len(errors) > 1 else ""
+    for test, path, (message, number, text) in errors:
+        if message in NO_RESULT:
+            planned = test.expected_count
+            got = len(real_subtests(test, kp))
+            if planned is not None and got >= planned and text is not None \
+                    and RESULT.match(text.strip()):
+                return (f"more results than its plan 1..{planned}{where(path)}: "
+                        f"line {number} '{text.strip()}' where its result line belongs")
+            ran = f"after {got} of {planned} planned cases" if planned else f"after {got} results"
+            return f"started but never finished{where(path)}: no result line, {ran}"
+    for test, path, (message, number, text) in errors:
+        if message == MISSING_CASE:
+            got = len(real_subtests(test, kp))
+            return f"plan 1..{test.expected_count} but {got} results{where(path)}{more}"
+    test, path, (message, number, text) = errors[0]
+    # A result's number is checked after its line is read: the line the
+    # parser is at then is the next one, which would mislead.
+    at = ""
+    if number is not None and not message.startswith("Expected test number"):
+        at = f" at line {number} '{text.strip()}'"
+    return f"{message}{where(path)}{at}{more}"
+
+
+def check_document(kp, start, document, report, suites):
+    """Parse one document with kunit_parser, count its leaf results and
+    report its problems; add its suites to `suites` (name -> Suite)."""
+    document = hoist_trailing_plans(document)
+    lines = kp.LineStream(iter(document))
+    kp.Test.stream = lines
+    try:
+        main = kp.parse_test(lines, 0, [], False, kp.Test.printer)
+    except Exception as e:  # noqa: BLE001 -- whatever the parser trips on
+        report.fail(f"KTAP document at line {start}: kunit_parser failed on it: {e!r}")
+        return
+    finally:
+        kp.Test.stream = None
+    leftover = []
+    while lines:
+        number, text = lines.line_number(), lines.pop().strip()
+        if RESULT.match(text) or SUBTEST.match(text):
+            leftover.append((number, text))
+
+    unfinished = False
+    structural = False
+    for test in real_subtests(main, kp):
+        name = test.name or f"(unnamed, document at line {start})"
+        suite = Suite(name, start)
+        if name in suites:
+            report.fail(f"KUnit suite {name}: reported twice (documents at lines "
+                        f"{suites[name].line} and {start})")
+        suites[name] = suite
+        for leaf, path in walk(test, kp):
+            if leaf.subtests:
+                continue
+            status = leaf.status
+            if status == kp.TestStatus.SUCCESS:
+                suite.passed += 1
+            elif status == kp.TestStatus.SKIPPED:
+                suite.skipped += 1
+            elif status == kp.TestStatus.FAILURE:
+                suite.failed += 1
+                label = ".".join((name,) + path)
+                report.fail(f"KUnit case {label}: not ok" + format_notes(leaf.log))
+        report.passed += suite.passed
+        report.skipped += suite.skipped
+
+        problem = structure_problem(test, kp)
+        if test.status == kp.TestStatus.SKIPPED:
+            suite.status = "skip"
+            suite.skip_reason = test.skip_reason.strip()
+        elif test.status == kp.TestStatus.NO_TESTS:
+            suite.status = "no-tests"
+        elif test.status != kp.TestStatus.SUCCESS:
+            suite.status = "not-ok"
+        if problem:
+            structural = True
+            suite.problem = True
+            if "never finished" in problem:
+                suite.status = "unfinished"
+                unfinished = True
+            else:
+                suite.status = "not-ok"
+            report.fail(f"KUnit suite {name}: {problem}")
+        elif suite.status == "not-ok" and suite.failed == 0:
+            # Not ok without a failed case: its init failed, say.
+            suite.problem = True
+            report.fail(f"KUnit suite {name}: not ok without a failed case"
+                        + format_notes(test.log))
+
+    # The document's own plan, and what it has after that plan was done. A
+    # suite that never finished explains both.
+    if main.expected_count is None and not unfinished:
+        structural = True
+        report.fail(f"KTAP document at line {start}: no plan (1..N) of its suites")
+    elif main.errors and not unfinished:
+        structural = True
+        message, number, text = main.errors[0]
+        if message == MISSING_CASE:
+            got = len(real_subtests(main, kp))
+            report.fail(f"KTAP document at line {start}: plan 1..{main.expected_count} "
+                        f"but {got} suites")
         else:
-            report.fail(f"KUnit case {name}: not ok" + format_notes(notes))
-    unfinished = [s for s in started if s not in suites]
-    for name in unfinished:
-        report.fail(f"KUnit suite {name}: started but never finished")
+            at = f" at line {number} '{text.strip()}'" if number is not None else ""
+            report.fail(f"KTAP document at line {start}: {message}{at}")
+    if leftover and not structural:
+        number, text = leftover[0]
+        report.fail(f"KTAP document at line {start}: results after its plan "
+                    f"1..{main.expected_count} was complete: line {number} '{text.strip()}'")
+
+
+def check_ktap(kp, lines, modules, report):
+    """Check every KTAP document of the log; return {name: Suite}."""
+    suites = {}
+    for start, document in split_documents(strip_module_prefixes(lines, modules)):
+        check_document(kp, start, document, report, suites)
     return suites
 
 
@@ -150,7 +439,10 @@ def check_modules(lines, modules, report):
             report.fail(f"module {name}: {', '.join(events) or 'never loaded'}")
 
 
-def check_expectations(paths, lines, suites, report):
+def read_expectations(paths, report):
+    """[(kind, argument, count or None, where), ...]; a malformed line is a
+    failure of its own."""
+    expectations = []
     for path in paths:
         with open(path) as f:
             for number, raw in enumerate(f, 1):
@@ -161,26 +453,89 @@ def check_expectations(paths, lines, suites, report):
                 arg = arg.strip()
                 where = f"{path}:{number}"
                 if kind == "suite":
-                    if arg not in suites:
-                        report.fail(f"expected suite {arg} did not run ({where})")
-                elif kind == "log":
-                    if any(re.search(arg, line) for line in lines):
-                        report.passed += 1
-                    else:
-                        report.fail(f"expected log line /{arg}/ not found ({where})")
+                    words = arg.split()
+                    if len(words) != 2 or not words[1].isdigit():
+                        report.fail(f"{where}: 'suite' takes a name and a case count, "
+                                    f"not '{arg}'")
+                        continue
+                    expectations.append((kind, words[0], int(words[1]), where))
+                elif kind in ("log", "check"):
+                    try:
+                        re.compile(arg)
+                    except re.error as e:
+                        report.fail(f"{where}: bad regular expression /{arg}/: {e}")
+                        continue
+                    expectations.append((kind, arg, None, where))
                 else:
                     report.fail(f"{where}: unknown expectation '{kind}'")
+    return expectations
+
+
+def check_expectations(expectations, lines, suites, report):
+    for kind, arg, count, where in expectations:
+        if kind == "suite":
+            suite = suites.get(arg)
+            if suite is None:
+                report.fail(f"expected suite {arg} did not run ({where})")
+            elif suite.problem or suite.failed:
+                continue  # already reported as a failure of its own
+            elif suite.status == "skip":
+                reason = f": {suite.skip_reason}" if suite.skip_reason else ""
+                report.fail(f"expected suite {arg} was skipped{reason} ({where})")
+            elif suite.ran < count:
+                report.fail(f"expected suite {arg} ran {suite.ran} cases, fewer than "
+                            f"the {count} expected ({where})")
+        else:
+            if any(re.search(arg, line) for line in lines):
+                if kind == "check":
+                    report.passed += 1
+            else:
+                report.fail(f"expected {kind} line /{arg}/ not found ({where})")
+
+
+def check_run(lines, qemu_status, elapsed, report):
+    if qemu_status in (124, 137):
+        report.fail(f"the guest did not finish: killed at its time bound after {elapsed} s")
+    elif qemu_status != 0:
+        report.fail(f"QEMU exited with status {qemu_status}")
+    elif "harness: init done" not in lines:
+        report.fail("/init never finished (no 'harness: init done')")
+    elif not any("reboot: Power down" in line for line in lines):
+        report.fail("the guest did not power off")
+
+
+def read_modules(path):
+    if not path:
+        return []
+    with open(path) as f:
+        return [m.strip().rsplit("/", 1)[-1].removesuffix(".ko") for m in f
+                if m.strip() and not m.startswith("#")]
+
+
+def check_log(kernel_tree, log, modules=(), expect=(), qemu_status=0, elapsed=0):
+    """Check a console log; return (Report, {suite name: Suite}, lines)."""
+    kp = load_kunit_parser(kernel_tree)
+    lines = console_lines(log)
+    report = Report()
+    check_run(lines, qemu_status, elapsed, report)
+    expectations = read_expectations(expect, report)
+    suites = check_ktap(kp, lines, list(modules), report)
+    check_crashes(lines, report)
+    check_modules(lines, list(modules), report)
+    check_expectations(expectations, lines, suites, report)
+    return report, suites, lines
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--log", required=True)
-    parser.add_argument("--counts", required=True,
-                        help="file to write 'passed failed skipped' to")
+    parser.add_argument("--kernel-tree", required=True,
+                        help="the kernel tree whose tools/testing/kunit/kunit_parser.py parses the KTAP")
+    parser.add_argument("--counts", help="file to write 'passed failed skipped' to")
     parser.add_argument("--modules", help="file listing the loaded modules")
     parser.add_argument("--suites",
                         help="file to write 'suite status passed failed skipped' "
-                             "lines to, one for each suite that finished")
+                             "lines to, one for each suite")
     parser.add_argument("--qemu-status", type=int, default=0)
     parser.add_argument("--elapsed", type=int, default=0)
     parser.add_argument("--show", action="store_true",
@@ -188,45 +543,26 @@ def main():
     parser.add_argument("expect", nargs="*", help="expectation files")
     args = parser.parse_args()
 
-    lines = list(console_lines(args.log))
-    report = Report()
-    if args.qemu_status == 124 or args.qemu_status == 137:
-        report.fail(f"the guest did not finish: killed at its time bound "
-                    f"after {args.elapsed} s")
-    elif args.qemu_status != 0:
-        report.fail(f"QEMU exited with status {args.qemu_status}")
-    elif "harness: init done" not in lines:
-        report.fail("/init never finished (no 'harness: init done')")
-    elif not any("reboot: Power down" in line for line in lines):
-        report.fail("the guest did not power off")
-
-    modules = []
-    if args.modules:
-        with open(args.modules) as f:
-            modules = [m.strip().rsplit("/", 1)[-1].removesuffix(".ko")
-                       for m in f if m.strip()]
-    per_suite = {}
-    suites = parse_ktap(strip_module_prefixes(lines, modules), report, per_suite)
-    check_crashes(lines, report)
-    check_modules(lines, modules, report)
-    check_expectations(args.expect, lines, suites, report)
-
+    report, suites, lines = check_log(args.kernel_tree, args.log, read_modules(args.modules),
+                                      args.expect, args.qemu_status, args.elapsed)
     if args.show:
         start = lines.index("harness: init started") if "harness: init started" in lines else 0
         print("---- what the modules did (from /init on) ----")
         print("\n".join(lines[start:]))
         print("----")
-    ran = ", ".join(f"{n}{'' if s == 'ok' else ' (' + s + ')'}" for n, s in suites.items())
+    ran = ", ".join(f"{n}{'' if s.status == 'ok' else ' (' + s.status + ')'}"
+                    for n, s in suites.items())
     print(f"KUnit suites: {ran or 'none'}")
     for problem in report.problems:
         print(f"FAIL: {problem}")
-    with open(args.counts, "w") as f:
-        f.write(f"{report.passed} {report.failed} {report.skipped}\n")
+    print(f"ktap: {report.passed} passed, {report.failed} failed, {report.skipped} skipped")
+    if args.counts:
+        with open(args.counts, "w") as f:
+            f.write(f"{report.passed} {report.failed} {report.skipped}\n")
     if args.suites:
         with open(args.suites, "w") as f:
-            for name, status in suites.items():
-                passed, failed, skipped = per_suite.get(name, (0, 0, 0))
-                f.write(f"{name} {status.replace(' ', '-')} {passed} {failed} {skipped}\n")
+            for name, s in suites.items():
+                f.write(f"{name} {s.status} {s.passed} {s.failed} {s.skipped}\n")
     return 1 if report.failed else 0
 
 

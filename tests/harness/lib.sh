@@ -14,6 +14,23 @@ STAMPS=$BUILD/stamps
 LOGS=$BUILD/logs
 RESULTS=$BUILD/results
 
+# Build configurations. The stages of CONFIG_STAGES build and test one
+# configuration, and record their results per configuration, in
+# RESULTS/<config>/<stage>; the other stages do not depend on it and record
+# theirs in RESULTS/<stage>. The summary has one line per configuration and
+# stage. Only x86_64-gcc exists so far: the gcc-built x86_64 kernel that
+# every stage uses (BUILD_CONFIG names it; it does not choose a build yet).
+BUILD_CONFIGS=(x86_64-gcc)
+BUILD_CONFIG=${BUILD_CONFIG:-x86_64-gcc}
+CONFIG_STAGES=(kernel modules clippy codegen boot compat)
+case " ${BUILD_CONFIGS[*]} " in
+*" $BUILD_CONFIG "*) ;;
+*)
+	echo "harness: unknown configuration BUILD_CONFIG=$BUILD_CONFIG (known: ${BUILD_CONFIGS[*]})" >&2
+	exit 1
+	;;
+esac
+
 # The kernel: a pristine tree (downloaded, or the user's KDIR), an overlaid
 # copy of it that kbuild compiles (SRC), and the output directory (OBJ).
 KERNEL_PACKAGE=linux-source-7.3
@@ -61,14 +78,35 @@ pristine_tree() {
 
 note() { printf 'harness: %s\n' "$*"; }
 
+# config_stage STAGE: whether STAGE's result is per configuration.
+config_stage() {
+	case " ${CONFIG_STAGES[*]} " in *" $1 "*) return 0 ;; esac
+	return 1
+}
+
+# result_file STAGE: where STAGE's result is recorded.
+result_file() {
+	if config_stage "$1"; then
+		echo "$RESULTS/$BUILD_CONFIG/$1"
+	else
+		echo "$RESULTS/$1"
+	fi
+}
+
 # result STAGE STATUS PASSED FAILED SKIPPED MESSAGE
 # Records one stage's outcome for the summary and prints its result line.
+# PASSED, FAILED and SKIPPED count distinct checks, each once in the whole
+# run (Documentation/testing.rst): a gate, a stage without test cases of
+# its own, records 0 0 0 when it holds. A stage that fails always records at
+# least one failure, so that the summary never reads "0 failed" after a
+# failed run.
 result() {
-	local stage=$1 status=$2 passed=$3 failed=$4 skipped=$5
+	local stage=$1 status=$2 passed=$3 failed=$4 skipped=$5 file
 	shift 5
-	mkdir -p "$RESULTS"
-	printf '%s %s %s %s %s\n' "$status" "$passed" "$failed" "$skipped" "$*" \
-		>"$RESULTS/$stage"
+	[ "$status" != FAIL ] || [ "$failed" -gt 0 ] || failed=1
+	file=$(result_file "$stage")
+	mkdir -p "$(dirname "$file")"
+	printf '%s %s %s %s %s\n' "$status" "$passed" "$failed" "$skipped" "$*" >"$file"
 	printf '%-10s %-4s %s\n' "$stage:" "$status" "$*"
 }
 
