@@ -811,35 +811,31 @@ fn config_space_suite(suite: &mut Suite<'_>, pdev: &pci::Device<Core<'_>>) {
     });
 }
 
-fn run(pdev: &pci::Device<Core<'_>>) {
+/// Runs the five suites, each stopped (and failed) by a failed step; returns the first error
+/// that stopped one.
+fn run(pdev: &pci::Device<Core<'_>>) -> Result {
     ktap::document(5);
     let bar = pdev.iomap_region_sized::<MAPPED>(SHM_BAR, c"io_device_test");
+    let bar = || bar.as_ref().map_err(|e| *e);
 
-    let mut suite = Suite::begin(1, "io_mmio");
-    if let Ok(bar) = suite.step("map_bar2", bar.as_ref().map_err(|e| *e)) {
-        let _ = mmio_suite(&mut suite, pdev, bar);
-    }
-    suite.end();
-
-    let mut suite = Suite::begin(2, "io_relaxed_mmio");
-    if let Ok(bar) = suite.step("map_bar2", bar.as_ref().map_err(|e| *e)) {
-        let _ = relaxed_suite(&mut suite, bar);
-    }
-    suite.end();
-
-    let mut suite = Suite::begin(3, "io_iosysmap");
-    if let Ok(bar) = suite.step("map_bar2", bar.as_ref().map_err(|e| *e)) {
-        let _ = iosysmap_suite(&mut suite, bar);
-    }
-    suite.end();
-
-    let mut suite = Suite::begin(4, "io_coherent");
-    let _ = coherent_suite(&mut suite, pdev);
-    suite.end();
-
-    let mut suite = Suite::begin(5, "io_config_space");
-    config_space_suite(&mut suite, pdev);
-    suite.end();
+    let mmio = ktap::suite(1, "io_mmio", |suite| {
+        let bar = suite.step("map_bar2", bar())?;
+        mmio_suite(suite, pdev, bar)
+    });
+    let relaxed = ktap::suite(2, "io_relaxed_mmio", |suite| {
+        let bar = suite.step("map_bar2", bar())?;
+        relaxed_suite(suite, bar)
+    });
+    let iosysmap = ktap::suite(3, "io_iosysmap", |suite| {
+        let bar = suite.step("map_bar2", bar())?;
+        iosysmap_suite(suite, bar)
+    });
+    let coherent = ktap::suite(4, "io_coherent", |suite| coherent_suite(suite, pdev));
+    let config = ktap::suite(5, "io_config_space", |suite| {
+        config_space_suite(suite, pdev);
+        Ok(())
+    });
+    mmio.and(relaxed).and(iosysmap).and(coherent).and(config)
 }
 
 struct DeviceTest;
@@ -863,7 +859,8 @@ impl pci::Driver for DeviceTest {
         _info: Option<&'bound Self::IdInfo>,
     ) -> impl PinInit<Self::Data<'bound>, Error> + 'bound {
         pdev.enable_device_mem()?;
-        run(pdev);
+        // A failed check fails its case; a failed step fails its suite and the probe.
+        run(pdev)?;
         Ok(())
     }
 }

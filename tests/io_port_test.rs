@@ -480,15 +480,15 @@ impl pci::Driver for PortTest {
         pdev.enable_device()?;
         let command = pdev.config_space().read16(4);
 
-        // The cases report every failure; the driver binds either way.
-        let _ = ktap::probe_suite("io_port", pdev.as_ref(), |suite| {
+        // A failed check fails its case and the suite; a failed step fails the probe too.
+        ktap::probe_suite("io_port", pdev.as_ref(), |suite| {
             suite.note(fmt!("command register {:#06x}", command));
             suite.run("io_decoding_enabled", || {
                 check!(command & 1 != 0);
                 Ok(())
             });
             run(suite, pdev)
-        });
+        })?;
         Ok(())
     }
 }
