@@ -86,19 +86,10 @@ const MAPPED: usize = 0x4000;
 /// Where in it the typed checks and the slice checks work.
 const TYPED_AT: usize = 0x100;
 const SLICE_AT: usize = 0x1000;
-/// The number of moves `moves_exhaustive` and `moves_chunked` make.
-const EXHAUSTIVE_MOVES: usize = 5525;
-const CHUNKED_MOVES: usize = 77;
 
 const _: () = assert!(SLICE_AT + SLICE_WINDOW <= MAPPED && TYPED_AT + 64 <= SLICE_AT);
 
 type Bar<'a> = pci::Bar<'a, MAPPED>;
-
-/// Checks that a move check made as many moves as it should.
-fn moves(made: Result<usize>, want: usize) -> Result {
-    check_eq!(made?, want);
-    Ok(())
-}
 
 /// Runs the checks that every backend with all widths must pass on a region view, a typed
 /// view and a byte view.
@@ -121,12 +112,8 @@ macro_rules! every_form {
         suite.run("typed_errors", || typed_errors(typed));
         suite.run("slice_copies", || slice_copies(slice));
         suite.run("slice_errors", || slice_errors(slice));
-        suite.run("moves_every_overlap", || {
-            moves(moves_exhaustive(slice), EXHAUSTIVE_MOVES)
-        });
-        suite.run("moves_in_chunks", || {
-            moves(moves_chunked(slice), CHUNKED_MOVES)
-        });
+        suite.run("moves_every_overlap", || moves_exhaustive(slice));
+        suite.run("moves_in_chunks", || moves_chunked(slice));
     }};
 }
 
@@ -440,12 +427,8 @@ fn coherent_suite(suite: &mut Suite<'_>, pdev: &pci::Device<Core<'_>>) -> Result
     suite.run("typed_errors", || typed_errors(typed));
     suite.run("slice_copies", || slice_copies(slice));
     suite.run("slice_errors", || slice_errors(slice));
-    suite.run("moves_every_overlap", || {
-        moves(moves_exhaustive(slice), EXHAUSTIVE_MOVES)
-    });
-    suite.run("moves_in_chunks", || {
-        moves(moves_chunked(slice), CHUNKED_MOVES)
-    });
+    suite.run("moves_every_overlap", || moves_exhaustive(slice));
+    suite.run("moves_in_chunks", || moves_chunked(slice));
     suite.run("cpu_view_sees_writes", || {
         io_write!(typed, .w, 0x600d_f00d);
         check_eq!(io_read!(typed.as_sys_mem(), .w), 0x600d_f00d);
