@@ -649,8 +649,9 @@ mod beyond {
     #[test]
     fn debug_format() -> Result {
         let mut value = Mixed::sample(3);
+        // Where the value is, from the value itself: not from the view under test.
+        let start = core::ptr::from_ref(&value).addr();
         let io = SysMem::from_mut(&mut value);
-        let start = io.as_ptr().addr();
         debug_is(io, fmt!("SysMem {{ addr: {:p}, size: 0x40 }}", at(start)))?;
         debug_is(
             io_project!(io, .arr[build: 1..3]),

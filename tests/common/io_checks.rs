@@ -346,7 +346,8 @@ where
     H: Io<'a, Target = Mixed>,
     H::Backend: AllWidths,
 {
-    check_eq!(io.size(), size_of::<Mixed>());
+    // `Mixed` is 64 bytes (asserted where it is defined), not whatever the view computes.
+    check_eq!(io.size(), 64);
     let init = Mixed::sample(1);
     io.copy_write(init);
     check_eq!(io.copy_read(), init);
@@ -796,7 +797,7 @@ where
     let mut value = Mixed::sample(17);
     typed.copy_write(value);
     let tb = typed.as_bytes();
-    check_eq!(tb.len(), size_of::<Mixed>());
+    check_eq!(tb.len(), 64);
     let mut raw = [0u8; 64];
     tb.copy_to_slice(&mut raw);
     check_eq!(&raw[..], &*value.as_mut_bytes());
