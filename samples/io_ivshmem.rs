@@ -138,6 +138,11 @@ fn compare(got: &[u8], want: &[u8], base: usize) -> Result {
     Ok(())
 }
 
+/// A zeroed buffer as large as the BAR.
+fn bar_sized() -> Result<VVec<u8>> {
+    Ok(VVec::from_elem(0, MEM_SIZE, GFP_KERNEL)?)
+}
+
 /// The state of a run: the BAR, a model of what it holds, and a buffer to read it into.
 struct Run<'a> {
     mem: MemView<'a>,
@@ -279,8 +284,8 @@ fn exercise(pdev: &pci::Device<Core<'_>>, suite: &mut Suite<'_>) -> Result {
     });
     let mut run = Run {
         mem,
-        model: VVec::from_elem(0, MEM_SIZE, GFP_KERNEL)?,
-        scratch: VVec::from_elem(0, MEM_SIZE, GFP_KERNEL)?,
+        model: suite.step("alloc_model", bar_sized())?,
+        scratch: suite.step("alloc_scratch", bar_sized())?,
     };
 
     suite.run("copy_whole_bar", || run.whole_bar());

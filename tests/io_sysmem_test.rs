@@ -304,15 +304,13 @@ mod copy {
     #[test]
     fn stack_moves_every_overlap() -> Result {
         let mut buf = [0u8; 32];
-        check_eq!(moves_exhaustive(SysMem::from_mut(&mut buf[..]))?, 5525);
-        Ok(())
+        moves_exhaustive(SysMem::from_mut(&mut buf[..]))
     }
 
     #[test]
     fn kvec_moves_in_chunks() -> Result {
         let mut buf = bytes()?;
-        check_eq!(moves_chunked(SysMem::from_mut(&mut buf[..]))?, 77);
-        Ok(())
+        moves_chunked(SysMem::from_mut(&mut buf[..]))
     }
 
     /// A move between overlapping views leaves the memory as `memmove()` does.
@@ -395,9 +393,8 @@ mod sysmap {
         let map = IoSysMap::from(SysMem::from_mut(&mut buf[..]));
         slice_copies(map)?;
         slice_errors(map)?;
-        check_eq!(moves_exhaustive(map)?, 5525);
-        check_eq!(moves_chunked(map)?, 77);
-        Ok(())
+        moves_exhaustive(map)?;
+        moves_chunked(map)
     }
 
     /// An `IoSysMap` converts to the generic either-view and back, keeping its side.
@@ -426,8 +423,7 @@ mod sysmap {
         let either: EitherView<'_, MmioBackend, SysMemBackend, [u8]> =
             IoSysMap::from(SysMem::from_mut(&mut buf[..])).into();
         slice_copies(either)?;
-        check_eq!(moves_chunked(either)?, 77);
-        Ok(())
+        moves_chunked(either)
     }
 }
 
@@ -653,8 +649,9 @@ mod beyond {
     #[test]
     fn debug_format() -> Result {
         let mut value = Mixed::sample(3);
+        // Where the value is, from the value itself: not from the view under test.
+        let start = core::ptr::from_ref(&value).addr();
         let io = SysMem::from_mut(&mut value);
-        let start = io.as_ptr().addr();
         debug_is(io, fmt!("SysMem {{ addr: {:p}, size: 0x40 }}", at(start)))?;
         debug_is(
             io_project!(io, .arr[build: 1..3]),

@@ -349,7 +349,8 @@ where
     H: Io<'a, Target = Mixed>,
     H::Backend: AllWidths,
 {
-    check_eq!(io.size(), size_of::<Mixed>());
+    // `Mixed` is 64 bytes (asserted where it is defined), not whatever the view computes.
+    check_eq!(io.size(), 64);
     let init = Mixed::sample(1);
     io.copy_write(init);
     check_eq!(io.copy_read(), init);
@@ -547,9 +548,8 @@ where
 }
 
 /// Every move between two windows of the first `SMALL` bytes of a byte view (every length,
-/// source and destination), each checked against `memmove()` on a model. Returns the number of
-/// moves.
-pub(crate) fn moves_exhaustive<'a, H>(io: H) -> Result<usize>
+/// source and destination), each checked against `memmove()` on a model.
+pub(crate) fn moves_exhaustive<'a, H>(io: H) -> Result
 where
     H: Io<'a, Target = [u8]>,
     H::Backend: IoCopyable,
@@ -559,7 +559,6 @@ where
     let mut init = [0u8; SMALL];
     fill(&mut init, 5);
     let mut got = [0u8; SMALL];
-    let mut moves = 0;
     for len in 0..=SMALL {
         for src in 0..=SMALL - len {
             for dst in 0..=SMALL - len {
@@ -580,23 +579,21 @@ where
                     );
                     return Err(EINVAL);
                 }
-                moves += 1;
             }
         }
     }
-    Ok(moves)
+    Ok(())
 }
 
 /// Moves of lengths around the 256-byte chunks that a backend may bounce through, by shifts
-/// below, at and above the length, in both directions. Returns the number of moves.
-pub(crate) fn moves_chunked<'a, H>(io: H) -> Result<usize>
+/// below, at and above the length, in both directions.
+pub(crate) fn moves_chunked<'a, H>(io: H) -> Result
 where
     H: Io<'a, Target = [u8]>,
     H::Backend: IoCopyable,
 {
     const SRC: usize = 600;
     let (mut model, mut got) = modeled_bytes(io, 13)?;
-    let mut moves = 0;
     for size in [255, 256, 257, 511, 512, 513, 1000] {
         for shift in [-513isize, -257, -256, -255, -1, 0, 1, 255, 256, 257, 513] {
             let dst = SRC.checked_add_signed(shift).ok_or(EINVAL)?;
@@ -608,10 +605,9 @@ where
                 pr_err!("    # moving {} bytes from {} to {}\n", size, SRC, dst);
                 return Err(err);
             }
-            moves += 1;
         }
     }
-    Ok(moves)
+    Ok(())
 }
 
 // What the layer adds beyond 7.3.
@@ -804,7 +800,7 @@ where
     let mut value = Mixed::sample(17);
     typed.copy_write(value);
     let tb = typed.as_bytes();
-    check_eq!(tb.len(), size_of::<Mixed>());
+    check_eq!(tb.len(), 64);
     let mut raw = [0u8; 64];
     tb.copy_to_slice(&mut raw);
     check_eq!(&raw[..], &*value.as_mut_bytes());

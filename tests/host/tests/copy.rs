@@ -168,6 +168,9 @@ fn backend_copy_read_and_write_round_trip_every_backend() {
         a: 0xabcd_ef01,
         b: *b"wxyz",
     };
+    let mut bytes = [0u8; 8];
+    bytes[..4].copy_from_slice(&0xabcd_ef01u32.to_ne_bytes());
+    bytes[4..].copy_from_slice(b"wxyz");
     {
         let io = SysMem::from_mut(&mut raw.0[..]).try_cast::<Pair>().unwrap();
         kernel::io::SysMemBackend::copy_write(io, Pair { ..value });
@@ -179,5 +182,6 @@ fn backend_copy_read_and_write_round_trip_every_backend() {
         io.copy_write(Pair { ..value });
         assert_eq!(kernel::io::MmioBackend::copy_read(io), value);
     }
-    assert_eq!(raw.0, back.0);
+    assert_eq!(raw.0, bytes);
+    assert_eq!(back.0, bytes);
 }
