@@ -3,18 +3,25 @@
 # The project's commands. `make run` and `make test` are the two that matter;
 # each does its own set-up first. See README.md.
 #
-# Variables: KDIR=<kernel tree> uses that tree instead of downloading one;
-# BOOT_TIMEOUT=<s> bounds a QEMU run (default 300); ACCEL=kvm|tcg skips the
-# KVM probe; JOBS=<n> sets the build's parallelism.
+# Variables: CONFIGS="<name> ..." narrows `make test` to some of the build
+# configurations of tests/config/configs (all by default); CONFIG=<name> is
+# the one the single-configuration targets (kernel, modules, run, ...) work
+# on (the first of CONFIGS by default). KDIR=<kernel tree> uses that tree
+# instead of downloading one; BOOT_TIMEOUT=<s> bounds a QEMU run (default
+# 300); ACCEL=kvm|tcg skips the KVM probe; JOBS=<n> sets the build's
+# parallelism.
 #
 # The out-of-tree modules are built by kbuild through ./Kbuild, not through
 # this file.
 
 HARNESS := tests/harness
-export KDIR BOOT_TIMEOUT ACCEL JOBS
+export KDIR BOOT_TIMEOUT ACCEL JOBS CONFIGS
+ifdef CONFIG
+export BUILD_CONFIG := $(CONFIG)
+endif
 
 .PHONY: all setup kernel modules lint format host-test run test clean distclean
-.PHONY: codegen bench clean-bench copycheck compat docs ktap
+.PHONY: codegen bench clean-bench copycheck compat docs selftest
 
 all: test
 
@@ -39,9 +46,10 @@ host-test: setup
 copycheck: setup
 	@$(HARNESS)/copycheck.sh
 
-# The boot log checker's self-tests on recorded logs (no kernel build).
-ktap: setup
-	@$(HARNESS)/ktap-test.sh
+# The checkers' self-tests: ktap.py on recorded logs, codegen.py's rules (no kernel
+# build).
+selftest: setup
+	@$(HARNESS)/selftest.sh
 
 docs: kernel
 	@$(HARNESS)/docs.sh
@@ -68,13 +76,14 @@ bench: modules
 	@$(HARNESS)/bench.sh
 
 clean-bench:
-	rm -rf build/bench build/obj-upstream build/stamps/upstream-config
+	rm -rf build/bench build/*/bench build/obj-upstream build/stamps/upstream-config
 
-# Build outputs go; the downloaded and unpacked kernel source stays.
+# Build outputs go; the downloaded and unpacked kernel source, the APT
+# states and the ccache outside the clone stay.
 clean:
-	rm -rf build/linux build/linux.tmp build/obj build/modules build/initramfs \
-		build/initramfs.cpio.gz build/logs build/results build/host \
-		build/stamps/tree build/stamps/config build/stamps/accel
+	rm -rf build/linux build/linux.tmp $(dir $(wildcard build/*/obj)) \
+		build/logs build/results build/host \
+		build/stamps/tree build/stamps/config-* build/stamps/accel
 
 distclean:
 	rm -rf build

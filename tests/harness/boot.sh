@@ -1,20 +1,19 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Boot stage: pack a busybox initramfs with the in-tree and out-of-tree
-# modules, boot the kernel under QEMU with the edu, pci-testdev and
-# ivshmem-plain devices, bounded by BOOT_TIMEOUT seconds, and check the
-# console log (KTAP, crashes, module loads, expectations) with ktap.py.
+# Boot stage, for BUILD_CONFIG: pack a busybox initramfs with the in-tree and
+# out-of-tree modules, boot the kernel under QEMU with the edu, pci-testdev
+# and ivshmem-plain devices, bounded by BOOT_TIMEOUT seconds, and check the
+# console log (KTAP, crashes and checker reports, module loads,
+# expectations) with ktap.py.
 #
 # Usage: boot.sh [test|run]   ("run" also prints what the modules did)
 
 . "$(dirname "$0")/lib.sh"
 
 MODE=${1:-test}
-LOG=$LOGS/boot.log
-INITRAMFS=$BUILD/initramfs
-BZIMAGE=$OBJ/arch/x86/boot/bzImage
-CMDLINE="console=ttyS0 panic=-1 printk.devkmsg=on ${BOOT_CMDLINE:-}"
+LOG=$CONFIG_LOGS/boot.log
+INITRAMFS=$BUILD/$BUILD_CONFIG/initramfs
 
 # Modules in load order: the kernel's own (modules.order) except the
 # build-only ones (lib.sh), then ours.
@@ -55,11 +54,24 @@ make_initramfs() {
 	"$OBJ/usr/gen_init_cpio" "$list" | gzip -1 >"$INITRAMFS.cpio.gz"
 }
 
-# -cpu max has RDRAND, which makes the CRNG ready at once, so `%p` (and a view's
-# Debug output) prints hashed addresses rather than a placeholder.
-QEMU=(qemu-system-x86_64 -cpu max -m 512M -nographic -no-reboot -kernel "$BZIMAGE"
+# The machine for the configuration's architecture. -cpu max has a random
+# number instruction (RDRAND), which makes the CRNG ready at once, so `%p`
+# (and a view's Debug output) prints hashed addresses rather than a
+# placeholder.
+case $CFG_ARCH in
+x86_64)
+	QEMU=(qemu-system-x86_64 -cpu max -kernel "$OBJ/arch/x86/boot/bzImage")
+	CONSOLE=ttyS0
+	;;
+*)
+	echo "harness: no QEMU machine for ARCH=$CFG_ARCH" >&2
+	exit 1
+	;;
+esac
+QEMU+=(-m 512M -nographic -no-reboot
 	-device edu -device pci-testdev
 	-object memory-backend-ram,id=shm,size=1M -device ivshmem-plain,memdev=shm)
+CMDLINE="console=$CONSOLE panic=-1 printk.devkmsg=on ${BOOT_CMDLINE:-}"
 
 # KVM when it boots the kernel to its panic and exits within 10 s; TCG
 # otherwise (on some machines /dev/kvm exists but guests hang). Probed once,
@@ -70,12 +82,16 @@ accel() {
 		echo "$ACCEL"
 		return
 	fi
+	if [ "$CFG_ARCH" != "$(uname -m)" ]; then
+		echo tcg
+		return
+	fi
 	if [ ! -f "$STAMPS/accel" ]; then
 		probe=tcg
 		# The guest finds no root, panics and (panic=-1, -no-reboot)
 		# QEMU exits by itself.
 		if [ -w /dev/kvm ] && out=$(timeout -k 2 10 "${QEMU[@]}" -accel kvm \
-			-append "console=ttyS0 panic=-1" </dev/null 2>&1); then
+			-append "console=$CONSOLE panic=-1" </dev/null 2>&1); then
 			case $out in *"Kernel panic"*) probe=kvm ;; esac
 		fi
 		echo "$probe" >"$STAMPS/accel"
@@ -86,7 +102,8 @@ accel() {
 make_initramfs
 note "not loaded (built only): ${BUILD_ONLY_MODULES[*]}"
 accel=$(accel)
-note "booting under QEMU ($accel, bounded to $BOOT_TIMEOUT s); console in $LOG"
+mkdir -p "$CONFIG_LOGS"
+note "booting $BUILD_CONFIG under QEMU ($accel, bounded to $BOOT_TIMEOUT s); console in $LOG"
 rc=0
 start=$SECONDS
 timeout -k 5 "$BOOT_TIMEOUT" "${QEMU[@]}" -accel "$accel" \
@@ -98,7 +115,7 @@ elapsed=$((SECONDS - start))
 checks=(python3 -B "$HARNESS/ktap.py" --log "$LOG" --kernel-tree "$(pristine_tree)"
 	--counts "$INITRAMFS/counts"
 	--modules "$INITRAMFS/modules" --suites "$INITRAMFS/suites"
-	--qemu-status "$rc" --elapsed "$elapsed"
+	--qemu-status "$rc" --elapsed "$elapsed" --config "$BUILD_CONFIG"
 	$(expect_files))
 [ "$MODE" = run ] && checks+=(--show)
 status=ok

@@ -10,15 +10,15 @@
 
 . "$(dirname "$0")/lib.sh"
 
-LOG=$LOGS/compat.log
-mkdir -p "$LOGS"
+LOG=$CONFIG_LOGS/compat.log
+mkdir -p "$CONFIG_LOGS"
 
 compat() {
 	local pristine
 	pristine=$(pristine_tree) &&
 		python3 -B "$HARNESS/compat.py" --project "$TOP" --pristine "$pristine" \
 			--edits "$HARNESS/edits" --src "$SRC" --obj "$OBJ" \
-			--suites "$BUILD/initramfs/suites" --kernel-result "$(result_file kernel)"
+			--suites "$BUILD/$BUILD_CONFIG/initramfs/suites" --kernel-result "$(result_file kernel)"
 }
 
 rc=0

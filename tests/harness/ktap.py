@@ -62,9 +62,12 @@ Every counted result is one distinct check, counted once:
   complete plan are not counted), a suite that
   reports `not ok` without a failed case, a document's plan of suites (not
   checked again when one of its suites never finished), a suite reported
-  twice, each `suite` and `log` expectation, a crash (the first marker: one
-  crash prints several), each module that does not load or unload, a run
-  that times out or never powers off.
+  twice, each `suite` and `log` expectation, each kind of report of the
+  kernel's checkers (KASAN, KFENCE, UBSAN, lockdep, DMA-API debugging,
+  sleeping in atomic context, dropped printk messages) and a crash, each at
+  its first report (one report prints several markers), each module that does
+  not load or unload, a run that times out or never powers off. Reports name
+  the build configuration (--config).
 
 Expectations
 ------------
@@ -98,8 +101,31 @@ VERSION = re.compile(r"^K?TAP version \d+$")
 SUBTEST = re.compile(r"^# Subtest: ")
 PLAN = re.compile(r"^1\.\.(\d+)$")
 RESULT = re.compile(r"^(ok|not ok) \d+")
-CRASH = re.compile(r"Oops|BUG:|kernel BUG|Kernel panic|Call Trace:|WARNING:|"
-                   r"general protection fault|Unable to handle|rcu_.*stall")
+# The reports of the kernel's checkers, and crashes, by the first line of a
+# report: the first pattern a line matches names its kind. The checkers come
+# first, so that a KASAN report (which also has a "Call Trace:") is named for
+# what it is.
+REPORTS = tuple((kind, re.compile(pattern)) for kind, pattern in (
+    ("KASAN report", r"BUG: KASAN: "),
+    ("KFENCE report", r"BUG: KFENCE: "),
+    ("UBSAN report", r"UBSAN: "),
+    ("lockdep report",
+     r"WARNING: (possible (circular locking dependency|recursive locking|irq lock inversion)"
+     r"|inconsistent lock state|suspicious RCU usage|bad unlock balance"
+     r"|held lock freed|lock held when returning to user space|Nested lock was not taken)"
+     r"|INFO: trying to register non-static key|BUG: MAX_LOCK"),
+    # Its reports name the driver and the device; its other lines at boot
+    # ("DMA-API: preallocated ...") are not reports.
+    ("DMA-API report", r"DMA-API: (\S+ \S+: |debugging out of memory)"),
+    ("sleeping in atomic context", r"BUG: sleeping function called from invalid context"),
+    ("printk messages dropped", r"\*\* \d+ printk messages dropped \*\*"),
+    ("crash", r"Oops|BUG:|kernel BUG|Kernel panic|Call Trace:|WARNING:|"
+              r"general protection fault|Unable to handle|rcu_.*stall"),
+))
+# Where a report ends: the end-of-trace marker, or KASAN's closing rule. A
+# report without one is taken to end REPORT_LINES lines after its start.
+REPORT_END = re.compile(r"---\[ end trace|^=+$")
+REPORT_LINES = 80
 HARNESS = re.compile(r"^harness: module (\S+) (loaded|unloaded|failed.*)$")
 
 # kunit_parser's messages for a test that has no result line of its own.
@@ -419,12 +445,32 @@ def check_ktap(kp, lines, modules, report):
     return suites
 
 
-def check_crashes(lines, report):
-    for i, line in enumerate(lines):
-        if CRASH.search(line):
+def report_end(lines, start):
+    """The index of the last line of the report that starts at lines[start]."""
+    for i in range(start + 1, min(len(lines), start + REPORT_LINES)):
+        if REPORT_END.search(lines[i]):
+            return i
+    return min(len(lines), start + REPORT_LINES) - 1
+
+
+def check_reports(lines, report, config=""):
+    """One failure for each kind of checker report or crash in the log, at
+    its first report: a report's own lines (its call trace, say) are not
+    matched again, and a second report of a kind already counted is not
+    counted again."""
+    seen = set()
+    i = 0
+    where = f"{config}: " if config else ""
+    while i < len(lines):
+        kind = next((k for k, pattern in REPORTS if pattern.search(lines[i])), None)
+        if kind is None:
+            i += 1
+            continue
+        if kind not in seen:
+            seen.add(kind)
             context = "\n      ".join(lines[max(0, i - 2):i + 6])
-            report.fail(f"crash in the log (line {i + 1}):\n      {context}")
-            return  # one crash often prints several markers; report the first
+            report.fail(f"{where}{kind} in the log (line {i + 1}):\n      {context}")
+        i = report_end(lines, i) + 1
 
 
 def check_modules(lines, modules, report):
@@ -512,15 +558,16 @@ def read_modules(path):
                 if m.strip() and not m.startswith("#")]
 
 
-def check_log(kernel_tree, log, modules=(), expect=(), qemu_status=0, elapsed=0):
-    """Check a console log; return (Report, {suite name: Suite}, lines)."""
+def check_log(kernel_tree, log, modules=(), expect=(), qemu_status=0, elapsed=0, config=""):
+    """Check a console log; return (Report, {suite name: Suite}, lines).
+    config names the build configuration in the reports of its checkers."""
     kp = load_kunit_parser(kernel_tree)
     lines = console_lines(log)
     report = Report()
     check_run(lines, qemu_status, elapsed, report)
     expectations = read_expectations(expect, report)
     suites = check_ktap(kp, lines, list(modules), report)
-    check_crashes(lines, report)
+    check_reports(lines, report, config)
     check_modules(lines, list(modules), report)
     check_expectations(expectations, lines, suites, report)
     return report, suites, lines
@@ -538,13 +585,16 @@ def main():
                              "lines to, one for each suite")
     parser.add_argument("--qemu-status", type=int, default=0)
     parser.add_argument("--elapsed", type=int, default=0)
+    parser.add_argument("--config", default="",
+                        help="the build configuration, named in checker reports")
     parser.add_argument("--show", action="store_true",
                         help="print the log from the start of /init")
     parser.add_argument("expect", nargs="*", help="expectation files")
     args = parser.parse_args()
 
     report, suites, lines = check_log(args.kernel_tree, args.log, read_modules(args.modules),
-                                      args.expect, args.qemu_status, args.elapsed)
+                                      args.expect, args.qemu_status, args.elapsed,
+                                      args.config)
     if args.show:
         start = lines.index("harness: init started") if "harness: init started" in lines else 0
         print("---- what the modules did (from /init on) ----")

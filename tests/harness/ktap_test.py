@@ -8,6 +8,8 @@ hold one fault; its header says what was edited. Every log is checked with
 testdata/ktap/modules and testdata/ktap/expect, and NAME.verdict says what
 the checker must conclude, one item a line (`#` starts a comment):
 
+    config NAME                the build configuration to check the log as
+                               (named in checker reports); none by default
     verdict ok|FAIL            the checker's verdict
     counts P F S               what it counts: passed, failed, skipped
     suite NAME STATUS P F S    a line it must write for NAME to the suites file
@@ -40,14 +42,16 @@ EXPECT = os.path.join(DATA, "expect")
 
 
 def read_verdict(path):
-    verdict = {"verdict": None, "counts": None, "suites": {}, "problems": []}
+    verdict = {"verdict": None, "counts": None, "suites": {}, "problems": [], "config": ""}
     with open(path) as f:
         for number, raw in enumerate(f, 1):
             line = raw.rstrip("\n")
             if not line.strip() or line.startswith("#"):
                 continue
             kind, _, arg = line.partition(" ")
-            if kind == "verdict" and arg in ("ok", "FAIL"):
+            if kind == "config" and arg:
+                verdict["config"] = arg
+            elif kind == "verdict" and arg in ("ok", "FAIL"):
                 verdict["verdict"] = arg
             elif kind == "counts" and len(arg.split()) == 3:
                 verdict["counts"] = tuple(int(n) for n in arg.split())
@@ -84,7 +88,8 @@ class Verdicts(unittest.TestCase):
     def check_case(self, name):
         verdict = read_verdict(os.path.join(DATA, name + ".verdict"))
         report, suites, _ = ktap.check_log(KERNEL_TREE, os.path.join(DATA, name + ".log"),
-                                           ktap.read_modules(MODULES), [EXPECT])
+                                           ktap.read_modules(MODULES), [EXPECT],
+                                           config=verdict["config"])
         problems = "\n".join(f"  - {p}" for p in report.problems) or "  (none)"
         self.assertEqual("FAIL" if report.failed else "ok", verdict["verdict"],
                          f"{name}: the problems reported:\n{problems}")

@@ -14,30 +14,59 @@ STAMPS=$BUILD/stamps
 LOGS=$BUILD/logs
 RESULTS=$BUILD/results
 
-# Build configurations. The stages of CONFIG_STAGES build and test one
-# configuration, and record their results per configuration, in
-# RESULTS/<config>/<stage>; the other stages do not depend on it and record
-# theirs in RESULTS/<stage>. The summary has one line per configuration and
-# stage. Only x86_64-gcc exists so far: the gcc-built x86_64 kernel that
-# every stage uses (BUILD_CONFIG names it; it does not choose a build yet).
-BUILD_CONFIGS=(x86_64-gcc)
-BUILD_CONFIG=${BUILD_CONFIG:-x86_64-gcc}
+export LIBCLANG_PATH=${LIBCLANG_PATH:-/usr/lib/llvm-19/lib}
+export PATH=$HOME/.cargo/bin:$PATH
+
+# The Rust toolchains, pinned so that a run does not change when a new
+# stable release comes out (compile-fail expectations and lints follow the
+# compiler's wording): RUST_STABLE for the host tests, rustfmt and the
+# configurations that build with a current rustc, RUST_MINIMUM (7.3's
+# minimum for x86_64 and arm64) for the others, and nightly for Miri. Every
+# cargo, rustc and rustfmt run by the harness without an explicit toolchain
+# is RUST_STABLE's.
+RUST_STABLE=1.95.0
+RUST_MINIMUM=1.85.0
+export RUSTUP_TOOLCHAIN=$RUST_STABLE
+
+# Build configurations: tests/config/configs lists them, each described by
+# tests/config/<name>.conf (architecture, compilers, kernel config
+# fragments). CONFIGS (a space-separated list, from `make test CONFIGS=...`)
+# narrows them; BUILD_CONFIG is the one a stage script works on, the first of
+# CONFIGS unless set. The stages of CONFIG_STAGES build and test one
+# configuration and record their results in RESULTS/<config>/<stage>; the
+# other stages do not depend on it and record theirs in RESULTS/<stage>. The
+# summary has one line per configuration and stage.
+CONFIG_DIR=$TOP/tests/config
+mapfile -t ALL_CONFIGS < <(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$CONFIG_DIR/configs")
+read -ra BUILD_CONFIGS <<<"${CONFIGS:-${ALL_CONFIGS[*]}}"
+BUILD_CONFIG=${BUILD_CONFIG:-${BUILD_CONFIGS[0]}}
 CONFIG_STAGES=(kernel modules clippy codegen boot compat)
-case " ${BUILD_CONFIGS[*]} " in
-*" $BUILD_CONFIG "*) ;;
-*)
-	echo "harness: unknown configuration BUILD_CONFIG=$BUILD_CONFIG (known: ${BUILD_CONFIGS[*]})" >&2
-	exit 1
-	;;
-esac
+for cfg in "${BUILD_CONFIGS[@]}" "$BUILD_CONFIG"; do
+	case " ${ALL_CONFIGS[*]} " in
+	*" $cfg "*) ;;
+	*)
+		echo "harness: unknown configuration '$cfg' (known: ${ALL_CONFIGS[*]})" >&2
+		exit 1
+		;;
+	esac
+done
+unset cfg
+
+# What BUILD_CONFIG's .conf sets: the kernel's ARCH, LLVM= (empty for GCC),
+# the rustup toolchain of rustc, rustdoc and clippy, and the fragments of
+# tests/config/ merged over tinyconfig, in order.
+CFG_ARCH= CFG_LLVM= CFG_RUST= CFG_FRAGMENTS=()
+. "$CONFIG_DIR/$BUILD_CONFIG.conf"
 
 # The kernel: a pristine tree (downloaded, or the user's KDIR), an overlaid
-# copy of it that kbuild compiles (SRC), and the output directory (OBJ).
+# copy of it that every configuration compiles (SRC), and the
+# configuration's output directories.
 KERNEL_PACKAGE=linux-source-7.3
 PRISTINE_DIR=$BUILD/src
 SRC=$BUILD/linux
-OBJ=$BUILD/obj
-MODULES_OUT=$BUILD/modules
+OBJ=$BUILD/$BUILD_CONFIG/obj
+MODULES_OUT=$BUILD/$BUILD_CONFIG/modules
+CONFIG_LOGS=$LOGS/$BUILD_CONFIG
 
 # In-tree modules that tests/config/kunit.config builds only to prove that
 # they compile against our layer: drivers for hardware that the QEMU machine
@@ -49,16 +78,35 @@ JOBS=${JOBS:-$(nproc)}
 BOOT_TIMEOUT=${BOOT_TIMEOUT:-300}
 LOG_TAIL=${LOG_TAIL:-40}
 
-export LIBCLANG_PATH=${LIBCLANG_PATH:-/usr/lib/llvm-19/lib}
-export PATH=$HOME/.cargo/bin:$PATH
 
-# kbuild variables for every build, kernel and external modules alike, so
-# kbuild sees the same command lines each run and stays incremental.
-# CLIPPY=1 makes clippy-driver compile all the Rust code; our wrapper keeps
-# each unit's diagnostics beside its object for the lint gate.
-KBUILD_VARS=(-j"$JOBS" CLIPPY=1 CLIPPY_DRIVER="$HARNESS/clippy-driver")
+# The configuration's Rust toolchain, from rustup (the set-up installs it).
+RUST_BIN=$(dirname "$(rustup which --toolchain "$CFG_RUST" rustc 2>/dev/null || echo /nonexistent/rustc)")
 
-# The kernel's make, building out of tree into OBJ.
+# The configuration's C compiler, through ccache: Debian's masquerading link
+# (/usr/lib/ccache/<compiler>, one word, as kbuild wants it; the set-up makes
+# sure it exists). The cache lives outside the clone (ccache's own default,
+# ~/.cache/ccache, unless CCACHE_DIR says otherwise), so a second clone, or
+# CI's fresh one, does not recompile the kernel's C; CCACHE_BASEDIR makes the
+# paths under the clone relative, so that two clones hash alike.
+if [ -n "$CFG_LLVM" ]; then
+	KCC=/usr/lib/ccache/clang$CFG_LLVM
+else
+	KCC=/usr/lib/ccache/gcc
+fi
+export CCACHE_BASEDIR=$TOP
+
+# kbuild variables for every build of the configuration, kernel and external
+# modules alike, so kbuild sees the same command lines each run and stays
+# incremental. CLIPPY=1 makes clippy-driver compile all the Rust code; our
+# wrapper keeps each unit's diagnostics beside its object for the lint gate,
+# and runs the configuration's clippy-driver (HARNESS_CLIPPY_DRIVER).
+KBUILD_VARS=(-j"$JOBS" ARCH="$CFG_ARCH" CC="$KCC" HOSTCC="$KCC"
+	RUSTC="$RUST_BIN/rustc" RUSTDOC="$RUST_BIN/rustdoc" HOSTRUSTC="$RUST_BIN/rustc"
+	CLIPPY=1 CLIPPY_DRIVER="$HARNESS/clippy-driver")
+[ -z "$CFG_LLVM" ] || KBUILD_VARS+=(LLVM="$CFG_LLVM")
+export HARNESS_CLIPPY_DRIVER=$RUST_BIN/clippy-driver
+
+# The kernel's make, building the configuration out of tree into OBJ.
 kmake() {
 	make -C "$SRC" O="$OBJ" "${KBUILD_VARS[@]}" "$@"
 }

@@ -4,9 +4,13 @@
 # Lint gates, run after the kernel and module builds:
 #   rustfmt  the kernel's `make rustfmtcheck` over the overlaid tree, plus
 #            rustfmt --check on our out-of-tree modules with the kernel's
-#            .rustfmt.toml;
-#   clippy   the warnings that the CLIPPY=1 builds left beside each object.
+#            .rustfmt.toml (formatting does not depend on the configuration:
+#            run once);
+#   clippy   the warnings that BUILD_CONFIG's CLIPPY=1 builds left beside each
+#            object (its own rustc's clippy: run per configuration).
 # Each fails only on findings in our own files (see lint.py).
+#
+# Usage: lint.sh [rustfmt|clippy|all]   (default all)
 
 . "$(dirname "$0")/lib.sh"
 
@@ -28,23 +32,40 @@ module_sources() {
 	return 0
 }
 
-status=0
-{
-	kmake rustfmtcheck || true
-	module_sources | xargs -r rustfmt --check --edition 2021 \
-		--config-path "$SRC/.rustfmt.toml" || true
-} >"$LOG" 2>&1
-if lint rustfmt "$LOG"; then
-	result rustfmt ok 0 0 0 "no formatting findings in our files ($LOG)"
-else
-	result rustfmt FAIL 0 1 0 "our files are not rustfmt-clean; see above"
-	status=1
-fi
+rustfmt_gate() {
+	{
+		kmake rustfmtcheck || true
+		module_sources | xargs -r rustfmt --check --edition 2021 \
+			--config-path "$SRC/.rustfmt.toml" || true
+	} >"$LOG" 2>&1
+	if lint rustfmt "$LOG"; then
+		result rustfmt ok 0 0 0 "no formatting findings in our files ($LOG)"
+	else
+		result rustfmt FAIL 0 1 0 "our files are not rustfmt-clean; see above"
+		return 1
+	fi
+}
 
-if lint clippy; then
-	result clippy ok 0 0 0 "no clippy warnings in our files"
-else
-	result clippy FAIL 0 1 0 "clippy warnings in our files; see above"
-	status=1
-fi
+clippy_gate() {
+	if lint clippy; then
+		result clippy ok 0 0 0 "no clippy warnings in our files ($BUILD_CONFIG)"
+	else
+		result clippy FAIL 0 1 0 "clippy warnings in our files ($BUILD_CONFIG); see above"
+		return 1
+	fi
+}
+
+status=0
+case ${1:-all} in
+rustfmt) rustfmt_gate || status=1 ;;
+clippy) clippy_gate || status=1 ;;
+all)
+	rustfmt_gate || status=1
+	clippy_gate || status=1
+	;;
+*)
+	echo "usage: lint.sh [rustfmt|clippy|all]" >&2
+	exit 2
+	;;
+esac
 exit "$status"

@@ -7,7 +7,7 @@
 
 . "$(dirname "$0")/lib.sh"
 
-LOG=$LOGS/modules.log
+LOG=$CONFIG_LOGS/modules.log
 
 build() {
 	mkdir -p "$MODULES_OUT" &&

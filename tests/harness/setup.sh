@@ -5,15 +5,29 @@
 #
 # Idempotent: each step checks first and does nothing when its work is done,
 # so a second run costs a few dpkg/rustup queries. The system's APT sources
-# are never touched; the kernel source comes through a private APT state
+# and architectures are never touched, and no install may remove a package
+# the machine has (--no-remove): QEMU comes from the Debian 12 suite that the
+# machine's own QEMU packages came from, through a private APT state under
+# build/apt-qemu when that suite is not among the system's sources
+# (bookworm-backports, say); the kernel source comes through another one
 # under build/apt.
 
 . "$(dirname "$0")/lib.sh"
 
 APT_PACKAGES=(
 	make gcc libc6-dev flex bison bc libelf-dev libssl-dev cpio xz-utils
-	libclang-19-dev llvm-19 clang-19 lld-19 qemu-system-x86 busybox-static
+	libclang-19-dev llvm-19 clang-19 lld-19 busybox-static ccache
 	python3 python3-sphinx rsync dwarves kmod
+)
+# The QEMU system emulators, installed at the version of the machine's own
+# QEMU packages (setup_qemu).
+QEMU_PACKAGES=(qemu-system-x86)
+# Debian 12's suites: the ones an install may come from.
+DEBIAN12_SOURCES=(
+	"http://deb.debian.org/debian bookworm main"
+	"http://deb.debian.org/debian bookworm-updates main"
+	"http://deb.debian.org/debian bookworm-backports main"
+	"http://deb.debian.org/debian-security bookworm-security main"
 )
 BINDGEN_VERSION=0.73.2
 
@@ -26,18 +40,92 @@ setup_apt() {
 	[ ${#missing[@]} -eq 0 ] && return
 	note "installing ${missing[*]}"
 	apt-get update
-	DEBIAN_FRONTEND=noninteractive apt-get install -y \
-		--no-install-recommends "${missing[@]}"
+	apt_install "the system's sources" "${missing[@]}"
 }
 
+# apt_install WHERE [APT OPTIONS...] PACKAGES...: installs without removing
+# anything; when that is impossible, stops with apt's account of the
+# conflict. WHERE names the sources for the message.
+apt_install() {
+	local where=$1 log=$LOGS/setup-apt.log
+	shift
+	mkdir -p "$LOGS"
+	if ! DEBIAN_FRONTEND=noninteractive apt-get install -y --no-remove \
+		--no-install-recommends "$@" >"$log" 2>&1; then
+		cat "$log"
+		echo "harness: apt cannot install these packages from $where without" \
+			"removing packages this machine has; its reasons are above (and in" \
+			"$log). Resolve the conflict by hand, then run make again." >&2
+		exit 1
+	fi
+	grep -E '^(Setting up|Unpacking) ' "$log" || true
+}
+
+# The version of the machine's installed QEMU packages, if any: the one that
+# the system emulators must match.
+installed_qemu_version() {
+	dpkg-query -W -f='${db:Status-Status} ${Package} ${Version}\n' \
+		'qemu-utils' 'qemu-system-*' 'qemu-block-extra' 2>/dev/null |
+		awk '$1 == "installed" && $2 != "qemu-system-data" { print $3; exit }'
+}
+
+# QEMU's system emulators, at the version the machine's own QEMU packages
+# have (a newer qemu-utils from bookworm-backports, say): installing Debian
+# 12's default QEMU next to those would remove them. The packages come from
+# the system's sources when they offer that version, otherwise from a
+# private APT state holding Debian 12's suites.
+setup_qemu() {
+	local missing=() pkg version apt opts
+	for pkg in "${QEMU_PACKAGES[@]}"; do
+		dpkg-query -W -f='${db:Status-Status}\n' "$pkg" 2>/dev/null |
+			grep -qx installed || missing+=("$pkg")
+	done
+	[ ${#missing[@]} -eq 0 ] && return
+	version=$(installed_qemu_version)
+	if [ -z "$version" ]; then
+		note "installing ${missing[*]}"
+		apt-get update
+		apt_install "the system's sources" "${missing[@]}"
+		return
+	fi
+	if apt-cache madison "${missing[0]}" | awk -F'|' '{ gsub(/ /, "", $2); print $2 }' |
+		grep -qxF "$version"; then
+		note "installing ${missing[*]} $version, the version of the installed QEMU"
+		apt_install "the system's sources" "${missing[@]/%/=$version}"
+		return
+	fi
+	apt=$BUILD/apt-qemu
+	mkdir -p "$apt/lists/partial"
+	printf 'deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] %s\n' \
+		"${DEBIAN12_SOURCES[@]}" >"$apt/sources.list"
+	opts=(-o Dir::Etc::SourceList="$apt/sources.list"
+		-o Dir::Etc::SourceParts=/dev/null
+		-o Dir::State::Lists="$apt/lists")
+	# A backport's dependencies are backports too (its qemu-system-data,
+	# seabios): let that suite's versions win for this install.
+	case $version in *~bpo12*) opts+=(-t bookworm-backports) ;; esac
+	note "installing ${missing[*]} $version, the version of the installed QEMU," \
+		"from Debian 12's suites (private APT state in $apt)"
+	apt-get "${opts[@]}" update
+	apt_install "Debian 12's suites" "${opts[@]}" "${missing[@]/%/=$version}"
+}
+
+# The pinned Rust toolchains (lib.sh) with rust-src (the kernel builds core
+# from it), clippy and rustfmt, and nightly's Miri for the host tests.
+RUST_TOOLCHAINS=("$RUST_STABLE" "$RUST_MINIMUM")
 setup_rust() {
-	[ -f "$STAMPS/rust-$(rustc --version | cut -d' ' -f2)" ] && return
-	rustup component add rust-src
+	local stamp toolchain
+	stamp=$STAMPS/rust-$(printf '%s+' "${RUST_TOOLCHAINS[@]}")nightly
+	[ -f "$stamp" ] && return
+	for toolchain in "${RUST_TOOLCHAINS[@]}"; do
+		rustup toolchain install "$toolchain" --profile minimal \
+			--component rust-src --component clippy --component rustfmt
+	done
 	# Miri serves the host tests only; the kernel builds without it.
 	if ! rustup +nightly component add miri rust-src; then
 		note "warning: no Miri on nightly; the Miri stage will fail"
 	fi
-	touch "$STAMPS/rust-$(rustc --version | cut -d' ' -f2)"
+	touch "$stamp"
 }
 
 setup_bindgen() {
@@ -87,8 +175,18 @@ setup_kernel_source() {
 	echo "$tree" >"$STAMPS/kernel-source"
 }
 
+# ccache's masquerading links for the compilers the configurations use: its
+# package makes them for the compilers installed before it, so a compiler
+# installed in the same transaction may still lack one.
+setup_ccache() {
+	[ -x /usr/lib/ccache/gcc ] && [ -x /usr/lib/ccache/clang-19 ] && return
+	update-ccache-symlinks
+}
+
 mkdir -p "$STAMPS"
 setup_apt
+setup_ccache
+setup_qemu
 setup_rust
 setup_bindgen
 setup_kernel_source

@@ -2,35 +2,51 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # `make test`: every stage in order, going on past a failure wherever the
-# later stages still mean something, then the summary (summary.sh). Each
-# stage records its result in build/results/ (lib.sh's result()). The last
-# line printed is "N passed, N failed"; the exit status is summary.sh's.
+# later stages still mean something, then the summary (summary.sh). The
+# stages that do not depend on a build configuration run once; the others
+# (lib.sh's CONFIG_STAGES) run for each configuration of CONFIGS, all of
+# them by default. Each stage records its result in build/results/ (lib.sh's
+# result()). The last line printed is "N passed, N failed"; the exit status
+# is summary.sh's.
 
 . "$(dirname "$0")/lib.sh"
 
 rm -rf "$RESULTS"
-if "$HARNESS/kernel.sh"; then
-	built=ok
-	"$HARNESS/modules.sh" || built=
-	"$HARNESS/lint.sh" || true
-	"$HARNESS/codegen.sh" || true
-else
-	built=
-fi
 "$HARNESS/copycheck.sh" || true
-if [ -n "$built" ]; then
-	"$HARNESS/docs.sh" || true
-else
-	"$HARNESS/docs.sh" --guide-only || true
-fi
 "$HARNESS/host-test.sh" || true
-"$HARNESS/ktap-test.sh" || true
-if [ -n "$built" ]; then
-	"$HARNESS/boot.sh" test || true
-else
-	result boot FAIL 0 1 0 "not booted: the build failed"
-fi
-# Also after a failed build: it names the clients that were not built.
-"$HARNESS/compat.sh" || true
+"$HARNESS/selftest.sh" || true
+
+first=yes
+for config in "${BUILD_CONFIGS[@]}"; do
+	export BUILD_CONFIG=$config
+	note "==== configuration $config ===="
+	if "$HARNESS/kernel.sh"; then
+		built=ok
+		"$HARNESS/modules.sh" || built=
+		"$HARNESS/lint.sh" clippy || true
+		"$HARNESS/codegen.sh" || true
+	else
+		built=
+	fi
+	# The stages that need one built tree, but only one: the first
+	# configuration's.
+	if [ -n "$first" ]; then
+		first=
+		if [ -n "$built" ]; then
+			"$HARNESS/lint.sh" rustfmt || true
+			"$HARNESS/docs.sh" || true
+		else
+			"$HARNESS/docs.sh" --guide-only || true
+			result rustfmt FAIL 0 1 0 "not checked: the $config build failed"
+		fi
+	fi
+	if [ -n "$built" ]; then
+		"$HARNESS/boot.sh" test || true
+	else
+		result boot FAIL 0 1 0 "not booted: the build failed"
+	fi
+	# Also after a failed build: it names the clients that were not built.
+	"$HARNESS/compat.sh" || true
+done
 
 "$HARNESS/summary.sh"

@@ -62,6 +62,7 @@ fn main() {
         "CONFIG_HAS_IOMEM",
         "CONFIG_X86_64",
         "CONFIG_PCI",
+        "CONFIG_RUST_INLINE_HELPERS",
     ] {
         println!("cargo::rustc-check-cfg=cfg({cfg})");
     }

@@ -161,9 +161,13 @@ unsafe impl IoBackend for RelaxedMmioBackend {
 
 /// Implements [`IoCapable`] for an MMIO backend with the given C accessors, one line per width.
 ///
-/// Every architecture but x86-64 goes through the C helpers (`rust_helper_readl()`, ...), which
-/// are out-of-line calls from a module; x86-64 has the inline accessors below.
-#[cfg(not(CONFIG_X86_64))]
+/// These are the kernel's own accessors, through its C helpers (`rust_helper_readl()`, ...). With
+/// `CONFIG_RUST_INLINE_HELPERS` (clang and rustc sharing one LLVM), the helpers' bitcode is
+/// linked into every Rust object and inlined, so each access is exactly the C accessor's code,
+/// barriers, alternatives and all, with a field's offset folded into the instruction as C does
+/// (measured by the codegen stage); they are used on every architecture then. Without it the
+/// helpers are out-of-line calls, and x86-64 has the inline accessors below instead.
+#[cfg(any(not(CONFIG_X86_64), CONFIG_RUST_INLINE_HELPERS))]
 macro_rules! mmio_accessors {
     ($backend:ident { $($ty:ty => $read:ident, $write:ident;)* }) => {$(
         impl IoCapable<$ty> for $backend {
@@ -184,14 +188,14 @@ macro_rules! mmio_accessors {
     )*};
 }
 
-#[cfg(not(CONFIG_X86_64))]
+#[cfg(any(not(CONFIG_X86_64), CONFIG_RUST_INLINE_HELPERS))]
 mmio_accessors!(MmioBackend {
     u8 => readb, writeb;
     u16 => readw, writew;
     u32 => readl, writel;
 });
 
-#[cfg(not(CONFIG_X86_64))]
+#[cfg(any(not(CONFIG_X86_64), CONFIG_RUST_INLINE_HELPERS))]
 mmio_accessors!(RelaxedMmioBackend {
     u8 => readb_relaxed, writeb_relaxed;
     u16 => readw_relaxed, writew_relaxed;
@@ -208,12 +212,12 @@ byte_order_accessors!(MmioBackend, little: u64 => Le64 Be64;);
 #[cfg(CONFIG_64BIT)]
 byte_order_accessors!(RelaxedMmioBackend, little: u64 => Le64 Be64;);
 
-#[cfg(all(CONFIG_64BIT, not(CONFIG_X86_64)))]
+#[cfg(all(CONFIG_64BIT, any(not(CONFIG_X86_64), CONFIG_RUST_INLINE_HELPERS)))]
 mmio_accessors!(MmioBackend {
     u64 => readq, writeq;
 });
 
-#[cfg(all(CONFIG_64BIT, not(CONFIG_X86_64)))]
+#[cfg(all(CONFIG_64BIT, any(not(CONFIG_X86_64), CONFIG_RUST_INLINE_HELPERS)))]
 mmio_accessors!(RelaxedMmioBackend {
     u64 => readq_relaxed, writeq_relaxed;
 });
@@ -250,7 +254,7 @@ mmio_accessors!(RelaxedMmioBackend {
 /// The cost that remains is in the addressing: C passes the location as an `"m"` operand, so the
 /// compiler folds a field's offset into the `mov` (`movl 0x4(%rdi),%eax`), while `asm!` takes
 /// registers only, which may take one more instruction to form the address. There is no call.
-#[cfg(CONFIG_X86_64)]
+#[cfg(all(CONFIG_X86_64, not(CONFIG_RUST_INLINE_HELPERS)))]
 macro_rules! mmio_asm_accessors {
     (
         $backend:ident, options $options:tt {
@@ -298,7 +302,7 @@ macro_rules! mmio_asm_accessors {
 }
 
 // `readb()` ... `writeq()`: compiler barriers, like the C accessors' "memory" clobber.
-#[cfg(CONFIG_X86_64)]
+#[cfg(all(CONFIG_X86_64, not(CONFIG_RUST_INLINE_HELPERS)))]
 mmio_asm_accessors!(MmioBackend, options(nostack, preserves_flags) {
     u8 => "b", reg_byte, "";
     u16 => "w", reg, ":x";
@@ -307,7 +311,7 @@ mmio_asm_accessors!(MmioBackend, options(nostack, preserves_flags) {
 });
 
 // `readb_relaxed()` ... `writeq_relaxed()`: no barrier for normal memory (`nomem`).
-#[cfg(CONFIG_X86_64)]
+#[cfg(all(CONFIG_X86_64, not(CONFIG_RUST_INLINE_HELPERS)))]
 mmio_asm_accessors!(RelaxedMmioBackend, options(nomem, nostack, preserves_flags) {
     u8 => "b", reg_byte, "";
     u16 => "w", reg, ":x";

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Self-test stage: the checkers of the run are proven able to fail by their
+# own tests, which need no kernel build.
+#
+#   ktap_test.py     ktap.py, the boot log checker, on the recorded log
+#                    excerpts of testdata/ktap/: a passing log, a crashed
+#                    suite, a missing suite, plans that do not match their
+#                    results, a skipped suite, an oops after the last suite,
+#                    too few cases, a report of each of the kernel's
+#                    checkers, ... Each asserts the checker's verdict, its
+#                    counts and the exact problems it reports. It needs the
+#                    pristine tree, whose kunit_parser.py ktap.py uses.
+#   codegen_test.py  codegen.py's rules, each fed code that must pass it and
+#                    code that must fail it.
+#
+# (copycheck's matcher has its own self-tests, in its stage.) Each test
+# counts once.
+
+. "$(dirname "$0")/lib.sh"
+
+LOG=$LOGS/selftest.log
+
+selftest() {
+	local tree
+	tree=$(pristine_tree) &&
+		(cd "$HARNESS" && KTAP_KERNEL_TREE=$tree python3 -B -m unittest -v ktap_test codegen_test)
+}
+
+status=ok
+run_logged "$LOG" selftest || status=FAIL
+# unittest -v prints one "... ok" line per passed test.
+passed=$(grep -c '\.\.\. ok$' "$LOG" || true)
+failed=$(grep -cE '\.\.\. (FAIL|ERROR)$' "$LOG" || true)
+[ "$status" = ok ] || [ "$failed" -gt 0 ] || failed=1
+result selftest "$status" "$passed" "$failed" 0 \
+	"the checkers' self-tests (ktap.py on recorded logs, codegen.py's rules):" \
+	"$passed passed, $failed failed ($LOG)"
+[ "$status" = ok ]
