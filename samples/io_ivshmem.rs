@@ -10,16 +10,35 @@
 //! windows of the BAR (`copy_from_view`), overlapping or not, whose model is `memmove()`, and
 //! after fills of windows of the BAR (`fill`, C's `memset_io()`). It reports every check as KTAP.
 //!
-//! QEMU must be started with `-object memory-backend-ram,id=shm,size=1M
-//! -device ivshmem-plain,memdev=shm`.
+//! The shared memory is also what an observer outside the guest sees: the harness backs it with
+//! a file (`memory-backend-file,share=on`), fills the file with [`prefill`]'s pattern before the
+//! boot, and compares it after the boot, byte for byte, with a model of its own
+//! (`tests/harness/observer.py`). So the driver first checks that the BAR reads as the pattern the
+//! host wrote (`host_pattern_seen`), and last, after its copy checks have cleared the BAR, writes
+//! the [observer layout](write_layout) at [`LAYOUT`]: fields, arrays, every width, both byte
+//! orders, a copy, a fill and overlapping moves, each at a documented place. Any write at a wrong
+//! offset shows in the file. The observer checks BAR2 from offset 0x10000 on, which nothing after
+//! this driver writes (the device test driver uses the first 16 KiB).
+//!
+//! QEMU must be started with `-object memory-backend-file,id=shm,size=1M,share=on,mem-path=FILE
+//! -device ivshmem-plain,memdev=shm` (or `memory-backend-ram` without the observer).
 
 use kernel::{
     device::Core,
     io::{
         io_project,
         io_read,
+        io_write,
+        Align8,
+        Be16,
+        Be32,
+        Be64,
         Io,
-        Mmio, //
+        Le16,
+        Le32,
+        Le64,
+        Mmio,
+        Region, //
     },
     pci,
     prelude::*,
@@ -269,6 +288,138 @@ impl<'a> Run<'a> {
     }
 }
 
+/// Byte `i` of the pattern the harness writes into the whole shared memory before the boot.
+fn prefill(i: usize) -> u8 {
+    // CAST: Truncation to the low byte is the pattern.
+    ((i * 7 + 3) ^ (i >> 8)) as u8
+}
+
+/// Where the observer layout starts.
+const LAYOUT: usize = 0x8_0000;
+
+/// The fields of the observer layout, at [`LAYOUT`], each written with one access of its width.
+#[repr(C)]
+#[derive(FromBytes, IntoBytes)]
+struct Fields {
+    byte: u8,
+    _pad0: u8,
+    half: u16,
+    word: u32,
+    quad: u64,
+    words: [u32; 4],
+    le16: Le16,
+    be16: Be16,
+    le32: Le32,
+    be32: Be32,
+    _pad1: u32,
+    le64: Le64,
+    be64: Be64,
+}
+
+const _: () = assert!(size_of::<Fields>() == 64);
+
+/// Byte `i` of the copied run of the layout.
+fn layout_copy(i: usize) -> u8 {
+    // CAST: Truncation to the low byte is the pattern.
+    (i * 13 + 7) as u8
+}
+
+/// Byte `i` of the large copy of the layout.
+fn layout_big(i: usize) -> u8 {
+    // CAST: As above.
+    (i * 7 + (i >> 8)) as u8
+}
+
+/// Writes the observer layout at [`LAYOUT`] of the (cleared) BAR. `tests/harness/observer.py`
+/// models the same writes, from this description:
+///
+/// - `+0x000`: [`Fields`], field by field: `byte` 0x11, `half` 0x2233, `word` 0x44556677, `quad`
+///   0x8899aabbccddeeff, `words` 0x01020304, 0x05060708, 0x090a0b0c, 0x0d0e0f10, `le16` and
+///   `be16` 0x1234, `le32` and `be32` 0xdeadbeef, `le64` and `be64` 0x0102030405060708; the
+///   padding is not written;
+/// - `+0x100`: on the region view, `write8(0xa1)` at +0x100, `write16(0xb2c3)` at +0x102,
+///   `write32(0xd4e5f607)` at +0x104, `write64(0x18293a4b5c6d7e8f)` at +0x108, a relaxed
+///   `write32(0x0badcafe)` at +0x110, `write_lo_hi(0x1122334455667788)` at +0x118 and
+///   `write_hi_lo(0x99aabbccddeeff00)` at +0x120;
+/// - `+0x201`: 300 bytes copied in, byte `i` being `(13 * i + 7) & 0xff`;
+/// - `+0x403`: 100 bytes filled with 0xa5;
+/// - `+0x600`: 256 bytes copied in, byte `i` being `i`, then the 0xe0 bytes at +0x600 moved to
+///   +0x610 (overlapping, destination above);
+/// - `+0x800`: 256 bytes copied in, byte `i` being `i ^ 0x5a`, then the 0xe0 bytes at +0x820
+///   moved to +0x800 (overlapping, destination below);
+/// - `+0x1003`: 5000 bytes copied in, byte `i` being `(7 * i + (i >> 8)) & 0xff`.
+fn write_layout(mem: MemView<'_>) -> Result {
+    let at = |offset: usize, len: usize| -> Result<MemView<'_>> {
+        Ok(io_project!(mem, [try: LAYOUT + offset..LAYOUT + offset + len]))
+    };
+
+    // The base of the layout is 8-byte aligned in the BAR, which is checked at runtime here.
+    let fields = at(0, size_of::<Fields>())?.try_cast::<Fields>()?;
+    io_write!(fields, .byte, 0x11);
+    io_write!(fields, .half, 0x2233);
+    io_write!(fields, .word, 0x4455_6677);
+    io_write!(fields, .quad, 0x8899_aabb_ccdd_eeff);
+    let words = [0x0102_0304, 0x0506_0708, 0x090a_0b0c, 0x0d0e_0f10];
+    for (i, word) in words.into_iter().enumerate() {
+        io_write!(fields, .words[try: i], word);
+    }
+    io_write!(fields, .le16, Le16::new(0x1234));
+    io_write!(fields, .be16, Be16::new(0x1234));
+    io_write!(fields, .le32, Le32::new(0xdead_beef));
+    io_write!(fields, .be32, Be32::new(0xdead_beef));
+    io_write!(fields, .le64, Le64::new(0x0102_0304_0506_0708));
+    io_write!(fields, .be64, Be64::new(0x0102_0304_0506_0708));
+
+    // Every width at a constant offset, checked at build time against the region's size.
+    let region = at(0, 0x200)?.try_as_region::<Region<0x200, Align8>>()?;
+    region.write8(0xa1, 0x100);
+    region.write16(0xb2c3, 0x102);
+    region.write32(0xd4e5_f607, 0x104);
+    region.write64(0x1829_3a4b_5c6d_7e8f, 0x108);
+    region.relaxed().write32(0x0bad_cafe, 0x110);
+    region
+        .window::<Region<8, Align8>, 0x118>()
+        .cast::<u64>()
+        .write_lo_hi(0x1122_3344_5566_7788);
+    region
+        .window::<Region<8, Align8>, 0x120>()
+        .cast::<u64>()
+        .write_hi_lo(0x99aa_bbcc_ddee_ff00);
+
+    let bytes = |len: usize, byte: fn(usize) -> u8| -> Result<KVec<u8>> {
+        let mut v = KVec::with_capacity(len, GFP_KERNEL)?;
+        for i in 0..len {
+            v.push(byte(i), GFP_KERNEL)?;
+        }
+        Ok(v)
+    };
+    at(0x201, 300)?.try_copy_from_slice(&bytes(300, layout_copy)?)?;
+    at(0x403, 100)?.fill(0xa5);
+    // CAST: The index of a 256-byte run fits in a byte.
+    at(0x600, 256)?.try_copy_from_slice(&bytes(256, |i| i as u8)?)?;
+    at(0x610, 0xe0)?.try_copy_from_view(at(0x600, 0xe0)?)?;
+    // CAST: As above.
+    at(0x800, 256)?.try_copy_from_slice(&bytes(256, |i| i as u8 ^ 0x5a)?)?;
+    at(0x800, 0xe0)?.try_copy_from_view(at(0x820, 0xe0)?)?;
+    at(0x1003, 5000)?.try_copy_from_slice(&bytes(5000, layout_big)?)?;
+    Ok(())
+}
+
+/// Checks that the BAR holds what the harness wrote into the file behind it before the boot.
+fn host_pattern_seen(mem: MemView<'_>, scratch: &mut [u8]) -> Result {
+    mem.try_copy_to_slice(scratch)?;
+    if let Some(i) = (0..scratch.len()).find(|&i| scratch[i] != prefill(i)) {
+        pr_err!(
+            "    # offset {:#x}: {:#04x}, the host wrote {:#04x}\n",
+            i,
+            scratch[i],
+            prefill(i)
+        );
+        return Err(EINVAL);
+    }
+    Ok(())
+}
+
 fn exercise(pdev: &pci::Device<Core<'_>>, suite: &mut Suite<'_>) -> Result {
     let bar = suite.step(
         "map_bar2",
@@ -288,6 +439,10 @@ fn exercise(pdev: &pci::Device<Core<'_>>, suite: &mut Suite<'_>) -> Result {
         scratch: suite.step("alloc_scratch", bar_sized())?,
     };
 
+    // Before anything here writes the BAR: the host's bytes, as the harness wrote them.
+    suite.run("host_pattern_seen", || {
+        host_pattern_seen(mem, &mut run.scratch)
+    });
     suite.run("copy_whole_bar", || run.whole_bar());
     for len in LENGTHS {
         let result = run.copies_of(len);
@@ -298,8 +453,14 @@ fn exercise(pdev: &pci::Device<Core<'_>>, suite: &mut Suite<'_>) -> Result {
     suite.run("copy_from_view_memmove", || run.moves());
     suite.run("fill_windows", || run.fills());
     suite.run("fill_whole_bar", || run.clear());
+    // Checked from outside the guest, after the boot: not a case here.
+    suite.step("observer_layout", write_layout(mem))?;
     suite.note(fmt!(
-        "{} copies, {} moves and {} fills checked against the model",
+        "summary: the observer layout is written at BAR2 offset {:#x} for the host to check",
+        LAYOUT
+    ));
+    suite.note(fmt!(
+        "summary: {} copies, {} moves and {} fills of up to 1 MiB checked against the model",
         2 * LENGTHS.len() + 1,
         MOVES.len(),
         FILLS.len() + 1

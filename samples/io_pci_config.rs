@@ -10,6 +10,12 @@
 //! checks the copy against the registers as the PCI core's own C accessors read them, walks the
 //! capability list with runtime-checked projections, checking each capability's header the same
 //! way, and reports one KTAP suite per device, named after its vendor and device IDs.
+//!
+//! On a PCI Express machine (QEMU's `q35`), a PCI Express device has 4096 bytes of extended
+//! configuration space: the driver then takes its `ConfigSpace<Extended>` view, checks its size
+//! and its end, and walks the extended capability list, each header against the PCI core's C
+//! read and each capability's offset against the core's own walker. A conventional device, or
+//! any device on a conventional machine, must refuse the extended view.
 
 use kernel::{
     device::Core,
@@ -105,6 +111,11 @@ const STATUS_CAP_LIST: u16 = 1 << 4;
 const FIRST_CAP: usize = size_of::<Type0Header>();
 /// A list longer than the number of dwords that can hold a capability loops.
 const MAX_CAPS: usize = 48;
+
+/// Where the extended capabilities start, in extended configuration space.
+const FIRST_EXT_CAP: usize = 0x100;
+/// The size of extended configuration space.
+const EXTENDED_SIZE: usize = 4096;
 
 /// BAR flag bits.
 const BAR_IO: u32 = 1 << 0;
@@ -264,6 +275,88 @@ fn walk_capabilities(
     Ok(())
 }
 
+/// Checks the extended view of a device with extended configuration space (as the PCI core
+/// recorded it): its size and its end, and the extended capability list, every header against
+/// the C read and every capability's offset against `pci_find_ext_capability()`.
+fn walk_extended(suite: &Suite<'_>, pdev: &pci::Device<Core<'_>>) -> Result {
+    let ext = pdev.config_space_extended()?;
+    check_eq!(ext.size(), EXTENDED_SIZE);
+    check_eq!(ext.try_read32(EXTENDED_SIZE), Err(ERANGE));
+    check_eq!(
+        ext.try_read8(EXTENDED_SIZE - 1)?,
+        c_config::byte(pdev, EXTENDED_SIZE - 1)?
+    );
+    check_eq!(
+        ext.read32(EXTENDED_SIZE - 4),
+        c_config::dword(pdev, EXTENDED_SIZE - 4)?
+    );
+    let ids = (pdev.vendor_id().as_raw(), pdev.device_id());
+    let mut offset = FIRST_EXT_CAP;
+    let mut found = 0;
+    // An extended capability header: ID in bits 15:0, version in 19:16, next offset in 31:20.
+    loop {
+        check!(found < (EXTENDED_SIZE - FIRST_EXT_CAP) / 4);
+        let header = ext.try_read32(offset)?;
+        check_eq!(header, c_config::dword(pdev, offset)?);
+        // CAST: The mask keeps the 16-bit ID.
+        let id = (header & 0xffff) as u16;
+        // CAST: The shift leaves the 12-bit offset.
+        let next = (header >> 20) as usize & !3;
+        if header == 0 {
+            // A device without extended capabilities has an all-zero header here.
+            break;
+        }
+        suite.note(fmt!(
+            "{:04x}:{:04x}: extended capability {:#06x} at {:#05x}",
+            ids.0,
+            ids.1,
+            id,
+            offset
+        ));
+        // The PCI core finds the first capability of each ID; a later one of an ID it found
+        // earlier is past that one.
+        let first = c_config::ext_capability(pdev, id);
+        check!(first == offset || (first >= FIRST_EXT_CAP && first < offset));
+        found += 1;
+        if next == 0 {
+            break;
+        }
+        check!(next > offset);
+        offset = next;
+    }
+    suite.note(fmt!(
+        "summary: {:04x}:{:04x}: {} bytes of configuration space, {} extended capabilities",
+        ids.0,
+        ids.1,
+        ext.size(),
+        found
+    ));
+    Ok(())
+}
+
+/// A device with extended configuration space gets the extended view ([`walk_extended`]); any
+/// other refuses it, and its view is the conventional 256 bytes.
+fn check_extended(suite: &Suite<'_>, pdev: &pci::Device<Core<'_>>) -> Result {
+    match c_config::space_size(pdev) {
+        EXTENDED_SIZE => walk_extended(suite, pdev),
+        256 => {
+            check_eq!(pdev.config_space_extended().err(), Some(EINVAL));
+            check_eq!(pdev.config_space().size(), 256);
+            check_eq!(pdev.config_space().try_read32(256), Err(ERANGE));
+            suite.note(fmt!(
+                "summary: {:04x}:{:04x}: 256 bytes of configuration space, no extended view",
+                pdev.vendor_id().as_raw(),
+                pdev.device_id()
+            ));
+            Ok(())
+        }
+        other => {
+            suite.note(fmt!("unexpected configuration space size {}", other));
+            Err(EINVAL)
+        }
+    }
+}
+
 fn exercise(pdev: &pci::Device<Core<'_>>, suite: &mut Suite<'_>) -> Result {
     // Conventional configuration space is at least 256 bytes, which is what `Config` covers: the
     // cast is checked when the driver is built.
@@ -282,6 +375,8 @@ fn exercise(pdev: &pci::Device<Core<'_>>, suite: &mut Suite<'_>) -> Result {
     }
     let result = walk_capabilities(suite, pdev, cfg);
     suite.case("capabilities", result);
+    let result = check_extended(suite, pdev);
+    suite.case("extended_space", result);
     Ok(())
 }
 

@@ -69,3 +69,29 @@ pub(crate) fn bytes<Ctx: DeviceContext, const N: usize>(
     }
     Ok(out)
 }
+
+/// The size of `pdev`'s configuration space as the PCI core recorded it at enumeration
+/// (`struct pci_dev::cfg_size`): 4096 for a device with extended configuration space, 256
+/// otherwise.
+#[allow(dead_code)]
+pub(crate) fn space_size<Ctx: DeviceContext>(pdev: &pci::Device<Ctx>) -> usize {
+    // CAST: As in `dword`.
+    let raw = core::ptr::from_ref(pdev).cast::<bindings::pci_dev>();
+    // SAFETY: `raw` is the valid `struct pci_dev` that `pdev` wraps, alive while it is borrowed;
+    // the PCI core sets `cfg_size` at enumeration and does not change it while a driver is bound.
+    let size = unsafe { (*raw).cfg_size };
+    usize::try_from(size).unwrap_or(0)
+}
+
+/// The offset of `pdev`'s first extended capability with ID `id`, as the PCI core's own walker
+/// (`pci_find_ext_capability()`) finds it, or 0 if there is none.
+#[allow(dead_code)]
+pub(crate) fn ext_capability<Ctx: DeviceContext>(pdev: &pci::Device<Ctx>, id: u16) -> usize {
+    // CAST: As in `dword`.
+    let raw = core::ptr::from_ref(pdev)
+        .cast::<bindings::pci_dev>()
+        .cast_mut();
+    // SAFETY: `raw` is the valid `struct pci_dev` that `pdev` wraps, alive while it is borrowed.
+    let offset = unsafe { bindings::pci_find_ext_capability(raw, id.into()) };
+    usize::from(offset)
+}

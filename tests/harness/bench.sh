@@ -1,31 +1,36 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# `make bench`: measure the I/O layer against upstream 7.3 and against C, and
-# write the report to build/bench/report.txt and report.md. Not part of
-# `make test`; it never fails on a number, only when something cannot be
-# built or run.
+# `make bench`: measure the I/O layer against upstream 7.3 and against C, in
+# each build configuration of CONFIGS, and write the report to
+# build/bench/report.txt and report.md. Not part of `make test`; it never
+# fails on a number, only when something cannot be built or run.
 #
+# Per configuration (`bench.sh config`, with BUILD_CONFIG set), into
+# build/<config>/bench:
 #   1. codegen.sh: the probes (and io_bench) against our kernel;
-#   2. upstream:   the pristine 7.3 tree, built with our kernel's .config into
-#                  build/obj-upstream, then the same probe source and our own
-#                  sample modules against it;
+#   2. upstream:   the pristine 7.3 tree, built with our kernel's .config and
+#                  the same compilers into build/<config>/obj-upstream, then
+#                  the same probe source and our own sample modules against it;
 #   3. generated code per probe: ours, upstream, C (codegen.py);
 #   4. code size of the stock Rust PCI samples and of our samples, ours
 #      against upstream (bench.py sizes);
-#   5. a boot that loads io_bench alone: throughput on ivshmem-plain's BAR 2,
+#   5. the targets, per configuration (bench.py targets).
+# Then, once, for the first configuration (x86_64-gcc by default; a
+# configuration with the memory checkers on would measure them):
+#   6. a boot that loads io_bench alone: throughput on ivshmem-plain's BAR 2,
 #      ours against C in the same boot (bench.py throughput).
 #
-# Expects `make modules` to have run (the Makefile's bench target does it).
-#
-# Usage: bench.sh [boot]   ("boot" redoes step 5 alone and prints its table)
+# Usage: bench.sh [config|boot]   ("boot" redoes step 6 alone and prints its
+# table)
 
 . "$(dirname "$0")/lib.sh"
 
 BENCH_SRC=$TOP/tests/bench
-BENCH_OUT=$BUILD/bench
-UP_OBJ=$BUILD/obj-upstream
-UP_LOG=$LOGS/kernel-upstream.log
+BENCH_OUT=$BUILD/$BUILD_CONFIG/bench
+REPORT=$BUILD/bench
+UP_OBJ=$BUILD/$BUILD_CONFIG/obj-upstream
+UP_LOG=$CONFIG_LOGS/kernel-upstream.log
 BOOT_LOG=$BENCH_OUT/boot.log
 start_all=$SECONDS
 
@@ -46,11 +51,11 @@ upstream_kernel() {
 	pristine=$(pristine_tree) &&
 		mkdir -p "$UP_OBJ" &&
 		want=$( (echo "$pristine"; cat "$OBJ/.config") | sha256sum | cut -d' ' -f1) &&
-		if [ "$(cat "$STAMPS/upstream-config" 2>/dev/null)" != "$want" ] ||
+		if [ "$(cat "$STAMPS/upstream-config-$BUILD_CONFIG" 2>/dev/null)" != "$want" ] ||
 			[ ! -f "$UP_OBJ/.config" ]; then
 			cp "$OBJ/.config" "$UP_OBJ/.config" &&
 				make -C "$pristine" O="$UP_OBJ" "${KBUILD_VARS[@]}" olddefconfig &&
-				echo "$want" >"$STAMPS/upstream-config"
+				echo "$want" >"$STAMPS/upstream-config-$BUILD_CONFIG"
 		fi &&
 		make -C "$pristine" O="$UP_OBJ" "${KBUILD_VARS[@]}" all
 }
@@ -74,7 +79,7 @@ upstream_samples() {
 	[ -f "$TOP/samples/Kbuild" ] || return 0
 	mkdir -p "$BENCH_OUT/upstream-modules"
 	make -k -C "$UP_OBJ" M="$TOP" MO="$BENCH_OUT/upstream-modules" "${KBUILD_VARS[@]}" \
-		modules >"$LOGS/bench-upstream-samples.log" 2>&1 || true
+		modules >"$CONFIG_LOGS/bench-upstream-samples.log" 2>&1 || true
 }
 
 # LABEL=OURS:UPSTREAM for the stock samples and each of our samples that the
@@ -125,55 +130,86 @@ bench_boot() {
 		--counts "$dir/counts" --modules "$dir/modules" --qemu-status "$rc" --elapsed $((SECONDS - t)) "$dir/expect"
 }
 
-mkdir -p "$BENCH_OUT"
-if [ "${1:-}" = boot ]; then
+# Steps 1 to 5 for BUILD_CONFIG.
+bench_config() {
+	rm -f "$BENCH_OUT"/probes.* "$BENCH_OUT"/sizes.* "$BENCH_OUT"/targets.*
+	# Our kernel and modules (incremental: nothing to do after make test).
+	step "$BUILD_CONFIG: our kernel and modules" "$HARNESS/kernel.sh" &&
+		"$HARNESS/modules.sh" >/dev/null || return 1
+	# 1. Ours. A failed check is reported, not fatal: the report shows it.
+	step "$BUILD_CONFIG: probes against our kernel (codegen stage)" "$HARNESS/codegen.sh" || true
+	[ -f "$BENCH_OUT/ours/io_probes.ko" ] || {
+		note "bench: the probes did not build"
+		return 1
+	}
+	# 2. Upstream.
+	note "bench: building upstream 7.3 with our $BUILD_CONFIG .config in $UP_OBJ (log $UP_LOG)"
+	step "$BUILD_CONFIG: upstream kernel" run_logged "$UP_LOG" upstream_kernel || return 1
+	step "$BUILD_CONFIG: probes against upstream" \
+		run_logged "$CONFIG_LOGS/bench-upstream-probes.log" upstream_probes || return 1
+	step "$BUILD_CONFIG: our samples against upstream" upstream_samples
+	# 3. Generated code.
+	python3 "$HARNESS/codegen.py" probes --out "$BENCH_OUT/probes" \
+		--ours "$BENCH_OUT/ours/io_probes.ko" --upstream "$BENCH_OUT/upstream/io_probes.ko" \
+		--c "$BENCH_OUT/ours/io_probes_c.ko" >/dev/null
+	# 4. Code size.
+	mapfile -t specs < <(size_specs)
+	python3 "$HARNESS/bench.py" sizes --out "$BENCH_OUT/sizes" "${specs[@]}" >/dev/null
+	# 5. Targets.
+	python3 "$HARNESS/bench.py" targets --probes "$BENCH_OUT/probes" --sizes "$BENCH_OUT/sizes" \
+		--out "$BENCH_OUT/targets" >/dev/null
+	echo "configurations differ in $(config_delta) CONFIG_ lines" >"$BENCH_OUT/delta"
+}
+
+case ${1:-} in
+config)
+	mkdir -p "$BENCH_OUT" "$CONFIG_LOGS"
+	bench_config
+	exit
+	;;
+boot)
+	mkdir -p "$BENCH_OUT"
 	bench_boot || true
 	python3 "$HARNESS/bench.py" throughput --log "$BOOT_LOG" --out "$BENCH_OUT/throughput"
 	exit
-fi
-rm -f "$BENCH_OUT"/report.* "$BENCH_OUT"/throughput.* "$BENCH_OUT"/sizes.*
+	;;
+esac
 
-# 1. Ours. A failed check is reported, not fatal: the report shows it.
-step "probes against our kernel (codegen stage)" "$HARNESS/codegen.sh" || true
-[ -f "$BENCH_OUT/ours/io_probes.ko" ] || { note "bench: the probes did not build"; exit 1; }
+mkdir -p "$REPORT"
+rm -f "$REPORT"/report.*
+sections=()
+built=ok
+for config in "${BUILD_CONFIGS[@]}"; do
+	BUILD_CONFIG=$config "$0" config || built=
+	out=$BUILD/$config/bench
+	sections+=("$config: targets=$out/targets"
+		"$config: code per probe, instructions / calls (listings: $out/probes-listings.txt)=$out/probes"
+		"$config: code size of module objects (I/O fns: kernel::io, pci::io, Bar, Coherent)=$out/sizes")
+done
 
-# 2. Upstream.
-note "bench: building upstream 7.3 with our .config in $UP_OBJ (log $UP_LOG)"
-step "upstream kernel" run_logged "$UP_LOG" upstream_kernel || exit 1
-step "probes against upstream" run_logged "$LOGS/bench-upstream-probes.log" upstream_probes ||
-	exit 1
-step "our samples against upstream" upstream_samples
-
-# 3. Generated code.
-python3 "$HARNESS/codegen.py" probes --out "$BENCH_OUT/probes" \
-	--ours "$BENCH_OUT/ours/io_probes.ko" --upstream "$BENCH_OUT/upstream/io_probes.ko" \
-	--c "$BENCH_OUT/ours/io_probes_c.ko" >/dev/null
-
-# 4. Code size.
-mapfile -t specs < <(size_specs)
-python3 "$HARNESS/bench.py" sizes --out "$BENCH_OUT/sizes" "${specs[@]}" >/dev/null
-
-# 5. Throughput. A failed boot leaves its section empty and fails the run.
+# 6. Throughput, in the first configuration. A failed boot leaves its section
+# empty and fails the run.
+mkdir -p "$BENCH_OUT"
+rm -f "$BENCH_OUT"/throughput.*
 boot=ok
-step "bench boot" bench_boot || boot=FAIL
+step "bench boot ($BUILD_CONFIG)" bench_boot || boot=FAIL
 python3 "$HARNESS/bench.py" throughput --log "$BOOT_LOG" --out "$BENCH_OUT/throughput" \
 	>/dev/null || boot=FAIL
+sections+=("$BUILD_CONFIG: throughput on ivshmem-plain BAR 2 (QEMU, best of rounds, ratios to C)=$BENCH_OUT/throughput")
 
-python3 "$HARNESS/bench.py" targets --probes "$BENCH_OUT/probes" --sizes "$BENCH_OUT/sizes" \
-	--throughput "$BENCH_OUT/throughput" --out "$BENCH_OUT/targets" >/dev/null
-delta=$(config_delta)
 version=$(cat "$STAMPS/kernel-version" 2>/dev/null || echo "KDIR $(pristine_tree)")
 accel=$(cat "$BENCH_OUT/initramfs/accel" 2>/dev/null || echo none)
-python3 "$HARNESS/bench.py" report --out "$BENCH_OUT/report" \
+notes=()
+for config in "${BUILD_CONFIGS[@]}"; do
+	notes+=(--note "$config ($(. "$CONFIG_DIR/$config.conf" && echo "ARCH=$CFG_ARCH${CFG_LLVM:+ LLVM=$CFG_LLVM} rustc $CFG_RUST")): upstream is the pristine tree with the same .config and compilers; $(cat "$BUILD/$config/bench/delta" 2>/dev/null || echo "not built")")
+done
+python3 "$HARNESS/bench.py" report --out "$REPORT/report" \
 	--title "kernel::io benchmark report" \
 	--note "date: $(date -u "+%F %R UTC"); project $(git -C "$TOP" describe --always --dirty)" \
-	--note "kernel: $version, x86_64; upstream: the pristine tree with our .config" \
-	--note "configurations differ in $delta CONFIG_ lines" \
+	--note "kernel: $version" \
+	"${notes[@]}" \
 	--note "host: $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg); guest accel: $accel" \
 	--note "reproduce: make bench (its steps after make modules took $((SECONDS - start_all)) s)" \
-	"Targets of issue 7=$BENCH_OUT/targets" \
-	"Code per probe: instructions / calls (listings: probes-listings.txt)=$BENCH_OUT/probes" \
-	"Code size of module objects (I/O fns: kernel::io, pci::io, Bar, Coherent)=$BENCH_OUT/sizes" \
-	"Throughput on ivshmem-plain BAR 2 (QEMU, best of rounds, ratios to C)=$BENCH_OUT/throughput"
-note "bench: report in $BENCH_OUT/report.txt and report.md ($((SECONDS - start_all)) s)"
-[ "$boot" = ok ]
+	"${sections[@]}"
+note "bench: report in $REPORT/report.txt and report.md ($((SECONDS - start_all)) s)"
+[ "$boot" = ok ] && [ -n "$built" ]

@@ -5,20 +5,53 @@
 # out-of-tree modules, boot the kernel under QEMU with the edu, pci-testdev
 # and ivshmem-plain devices, bounded by BOOT_TIMEOUT seconds, and check the
 # console log (KTAP, crashes and checker reports, module loads,
-# expectations) with ktap.py.
+# expectations) with ktap.py. ivshmem-plain's memory is a file that the
+# harness fills before the boot and compares with observer.py's model after
+# it: the observer stage.
 #
-# Usage: boot.sh [test|run]   ("run" also prints what the modules did)
+# The second machine, q35 (x86_64 only), is PCI Express: extended
+# configuration space exists there. Its boot (stage boot-q35) loads only the
+# drivers of Q35_MODULES, on the machine's own devices, with the
+# expectations of *.q35.expect; the KUnit suites built into the kernel do not
+# run again (kunit.enable=0).
+#
+# Usage: boot.sh [test|run] [default|q35]   ("run" also prints what the
+# modules did)
 
 . "$(dirname "$0")/lib.sh"
 
 MODE=${1:-test}
-LOG=$CONFIG_LOGS/boot.log
-INITRAMFS=$BUILD/$BUILD_CONFIG/initramfs
+MACHINE=${2:-default}
+case $MACHINE in
+default)
+	STAGE=boot
+	EXPECT_GLOB='*.expect'
+	;;
+q35)
+	STAGE=boot-q35
+	EXPECT_GLOB='*.q35.expect'
+	;;
+*)
+	echo "usage: boot.sh [test|run] [default|q35]" >&2
+	exit 2
+	;;
+esac
+# The drivers the q35 boot loads.
+Q35_MODULES=(io_pci_config.ko)
+LOG=$CONFIG_LOGS/$STAGE.log
+INITRAMFS=$BUILD/$BUILD_CONFIG/initramfs-$MACHINE
+# The file behind ivshmem-plain's memory, and its size (the QEMU option's).
+SHM_FILE=$BUILD/$BUILD_CONFIG/ivshmem.mem
+SHM_SIZE=1048576
 
 # Modules in load order: the kernel's own (modules.order) except the
 # build-only ones (lib.sh), then ours.
 module_list() {
 	local order
+	if [ "$MACHINE" = q35 ]; then
+		printf "$MODULES_OUT/samples/%s\n" "${Q35_MODULES[@]}"
+		return
+	fi
 	for order in "$OBJ/modules.order" "$MODULES_OUT/modules.order"; do
 		[ -f "$order" ] && sed "s|^|$(dirname "$order")/|; s|\.o\$|.ko|" "$order"
 	done | grep -vxF -f <(printf "$OBJ/%s\n" "${BUILD_ONLY_MODULES[@]}") || true
@@ -30,7 +63,8 @@ expect_files() {
 	for d in "$TOP/samples" "$TOP/tests"; do
 		[ -d "$d" ] && dirs+=("$d")
 	done
-	find "${dirs[@]}" -name '*.expect' | sort
+	find "${dirs[@]}" -name "$EXPECT_GLOB" | { [ "$MACHINE" = q35 ] && cat || grep -v '\.q35\.expect$'; } |
+		sort
 }
 
 make_initramfs() {
@@ -68,10 +102,26 @@ x86_64)
 	exit 1
 	;;
 esac
-QEMU+=(-m 512M -nographic -no-reboot
-	-device edu -device pci-testdev
-	-object memory-backend-ram,id=shm,size=1M -device ivshmem-plain,memdev=shm)
+QEMU+=(-m 512M -nographic -no-reboot)
 CMDLINE="console=$CONSOLE panic=-1 printk.devkmsg=on ${BOOT_CMDLINE:-}"
+case $MACHINE in
+default)
+	# The three test devices; ivshmem-plain's memory is the observer's file.
+	QEMU+=(-device edu -device pci-testdev
+		-object "memory-backend-file,id=shm,size=$SHM_SIZE,share=on,mem-path=$SHM_FILE"
+		-device ivshmem-plain,memdev=shm)
+	;;
+q35)
+	if [ "$CFG_ARCH" != x86_64 ]; then
+		echo "harness: the q35 machine is x86_64's" >&2
+		exit 2
+	fi
+	# The machine's own devices: its default network card (e1000e) is a PCI
+	# Express endpoint with extended capabilities.
+	QEMU+=(-M q35)
+	CMDLINE+=" kunit.enable=0"
+	;;
+esac
 
 # KVM when it boots the kernel to its panic and exits within 10 s; TCG
 # otherwise (on some machines /dev/kvm exists but guests hang). Probed once,
@@ -100,10 +150,12 @@ accel() {
 }
 
 make_initramfs
-note "not loaded (built only): ${BUILD_ONLY_MODULES[*]}"
+[ "$MACHINE" = q35 ] || note "not loaded (built only): ${BUILD_ONLY_MODULES[*]}"
 accel=$(accel)
 mkdir -p "$CONFIG_LOGS"
-note "booting $BUILD_CONFIG under QEMU ($accel, bounded to $BOOT_TIMEOUT s); console in $LOG"
+[ "$MACHINE" = q35 ] || python3 -B "$HARNESS/observer.py" prefill "$SHM_FILE" "$SHM_SIZE"
+note "booting $BUILD_CONFIG ($MACHINE machine) under QEMU ($accel, bounded to $BOOT_TIMEOUT s);" \
+	"console in $LOG"
 rc=0
 start=$SECONDS
 timeout -k 5 "$BOOT_TIMEOUT" "${QEMU[@]}" -accel "$accel" \
@@ -122,6 +174,18 @@ status=ok
 "${checks[@]}" || status=FAIL
 read -r passed failed skipped <"$INITRAMFS/counts"
 [ "$status" = ok ] || show_tail "$LOG"
-result boot "$status" "$passed" "$failed" "$skipped" \
+result "$STAGE" "$status" "$passed" "$failed" "$skipped" \
 	"$passed passed, $failed failed, $skipped skipped in $elapsed s ($LOG)"
+
+# What the observer outside the guest found in the shared memory.
+if [ "$MACHINE" = default ]; then
+	observed=ok
+	python3 -B "$HARNESS/observer.py" check "$SHM_FILE" --counts "$INITRAMFS/observer" ||
+		observed=FAIL
+	read -r o_passed o_failed o_skipped <"$INITRAMFS/observer"
+	result observer "$observed" "$o_passed" "$o_failed" "$o_skipped" \
+		"ivshmem's memory, as a file outside the guest, against the model:" \
+		"$o_passed passed, $o_failed failed ($SHM_FILE)"
+	[ "$observed" = ok ] || status=FAIL
+fi
 [ "$status" = ok ]

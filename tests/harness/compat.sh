@@ -18,7 +18,7 @@ compat() {
 	pristine=$(pristine_tree) &&
 		python3 -B "$HARNESS/compat.py" --project "$TOP" --pristine "$pristine" \
 			--edits "$HARNESS/edits" --src "$SRC" --obj "$OBJ" \
-			--suites "$BUILD/$BUILD_CONFIG/initramfs/suites" --kernel-result "$(result_file kernel)"
+			--suites "$BUILD/$BUILD_CONFIG/initramfs-default/suites" --kernel-result "$(result_file kernel)"
 }
 
 rc=0

@@ -14,6 +14,8 @@
 #                    pristine tree, whose kunit_parser.py ktap.py uses.
 #   codegen_test.py  codegen.py's rules, each fed code that must pass it and
 #                    code that must fail it.
+#   observer_test.py observer.py, the check of ivshmem's memory from outside
+#                    the guest, on files with each kind of fault.
 #
 # (copycheck's matcher has its own self-tests, in its stage.) Each test
 # counts once.
@@ -25,7 +27,7 @@ LOG=$LOGS/selftest.log
 selftest() {
 	local tree
 	tree=$(pristine_tree) &&
-		(cd "$HARNESS" && KTAP_KERNEL_TREE=$tree python3 -B -m unittest -v ktap_test codegen_test)
+		(cd "$HARNESS" && KTAP_KERNEL_TREE=$tree python3 -B -m unittest -v ktap_test codegen_test observer_test)
 }
 
 status=ok
@@ -35,6 +37,6 @@ passed=$(grep -c '\.\.\. ok$' "$LOG" || true)
 failed=$(grep -cE '\.\.\. (FAIL|ERROR)$' "$LOG" || true)
 [ "$status" = ok ] || [ "$failed" -gt 0 ] || failed=1
 result selftest "$status" "$passed" "$failed" 0 \
-	"the checkers' self-tests (ktap.py on recorded logs, codegen.py's rules):" \
+	"the checkers' self-tests (ktap.py on recorded logs, codegen.py, observer.py):" \
 	"$passed passed, $failed failed ($LOG)"
 [ "$status" = ok ]

@@ -11,7 +11,7 @@
 . "$(dirname "$0")/lib.sh"
 
 # The stages in the order test.sh runs them.
-STAGES=(kernel modules rustfmt clippy codegen copycheck docs host-test miri selftest boot compat)
+STAGES=(kernel modules rustfmt clippy codegen copycheck docs host-test miri selftest boot observer boot-q35 compat)
 
 # Every recorded result as "KEY STATUS PASSED FAILED SKIPPED MESSAGE", KEY
 # being "<config>/<stage>" or "<stage>", in stage order; then any result

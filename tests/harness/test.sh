@@ -42,6 +42,8 @@ for config in "${BUILD_CONFIGS[@]}"; do
 	fi
 	if [ -n "$built" ]; then
 		"$HARNESS/boot.sh" test || true
+		# The PCI Express machine, where there is one.
+		[ "$CFG_ARCH" != x86_64 ] || "$HARNESS/boot.sh" test q35 || true
 	else
 		result boot FAIL 0 1 0 "not booted: the build failed"
 	fi
