@@ -12,22 +12,44 @@
 //! Only the `no-eventfd` test counts writes whatever the accelerator, so writes are counted
 //! with it. Reads past the name read as zero. (QEMU's `hw/misc/pci-testdev.c`.)
 //!
+//! QEMU hands the device every access one byte at a time (its handlers take 1-byte accesses
+//! only, and QEMU splits a wider access into its bytes, the lowest port first), so the
+//! `no-eventfd` test counts its byte at its port whatever the width of the access that carries
+//! it. The two eventfd tests see widths: QEMU matches a write against an eventfd on its port,
+//! its width and (for `datamatch-eventfd`) its value before the device sees the write, and a
+//! write the eventfd takes is not counted. Their eventfds are 1 byte wide, so a 1-byte write to
+//! the test's port is taken, and a 16- or 32-bit write that carries the same byte there is
+//! counted. (QEMU's `system/memory.c`, `memory_region_dispatch_write()`: the eventfd match comes
+//! before the split, under TCG; under KVM, the kernel's ioeventfd matches the same way.)
+//!
 //! At probe the driver runs one suite, `io_port`: the BAR space checks of the mapping functions,
 //! then the header through `PortIo` views of BAR1 in every width, as a whole copy, as byte-order
 //! values and through `register!` registers of the header's typed view, compared with what the
 //! memory BAR0 shows; writes counted by the device through single accesses, FIFO writes and
-//! fills; every error path; and `Debug`.
+//! fills; every error path; and `Debug`. Then the device observes what the port accessors put on
+//! the bus, with counts read back through the memory BAR: 8-, 16- and 32-bit writes, the byte
+//! order of `Le16`, `Le32`, `Be16` and `Be32` writes, copies and `copy_from_view` between ports;
+//! and a memory BAR handed to the device's managed resources (`Bar::into_devres`), revoked by
+//! the release path that unbinding runs, after which it cannot be reached and its region is free.
 //!
 //! QEMU must be started with `-device pci-testdev`.
 
-use core::hint::black_box;
+use core::{
+    cell::Cell,
+    hint::black_box, //
+};
 
 use kernel::{
     bindings,
-    device::Core,
+    device::{
+        self,
+        Bound,
+        Core, //
+    },
     ffi::{
         c_uint,
-        c_ulong, //
+        c_ulong,
+        c_void, //
     },
     io::{
         io_project,
@@ -438,6 +460,346 @@ fn debug_format(pdev: &pci::Device<Core<'_>>, ports: &PortBar<'_>) -> Result {
     )
 }
 
+/// The port tests, by their index among a BAR's tests.
+const NO_EVENTFD: u8 = 0;
+const WILDCARD: u8 = 1;
+const DATAMATCH: u8 = 2;
+
+/// What the device saw of the checks below, for the summary.
+#[derive(Default)]
+struct Tally {
+    /// Port writes made to a test's ports.
+    writes: Cell<u32>,
+    /// Of those, the writes the device counted.
+    counted: Cell<u32>,
+    /// Bytes moved by copies between ports.
+    copied: Cell<usize>,
+}
+
+impl Tally {
+    fn wrote(&self, writes: u32) {
+        self.writes.set(self.writes.get() + writes);
+    }
+
+    fn saw(&self, count: u32) {
+        self.counted.set(self.counted.get() + count);
+    }
+
+    fn moved(&self, bytes: usize) {
+        self.copied.set(self.copied.get() + bytes);
+    }
+}
+
+/// The count of the selected test, read through the memory BAR: the device keeps one selected
+/// test for both BARs, so this reads what the port writes did without a port access.
+fn mem_count(mem: &MemBar<'_>) -> u32 {
+    io_read!(mem.cast::<Header>(), .count).get()
+}
+
+/// Makes one port write, then checks the count the device keeps, read through the memory BAR.
+macro_rules! counted {
+    ($mem:expr, $tally:expr, $write:expr => $want:expr) => {{
+        $write;
+        $tally.wrote(1);
+        check_eq!(mem_count($mem), $want);
+    }};
+}
+
+/// Selects port test `index` through the ports, checks through the memory BAR that the device
+/// selected it with a fresh count, and returns the port that the test counts writes at.
+fn select_port_test(ports: &PortBar<'_>, mem: &MemBar<'_>, index: u8) -> Result<usize> {
+    let want = expected(index, true);
+    ports.write8(index, 0);
+    check_eq!(mem.cast::<Header>().copy_read(), want);
+    Ok(want.offset.get() as usize)
+}
+
+/// 16- and 32-bit port writes under the `no-eventfd` test, which counts the data at port 0x83
+/// whatever the width of the write: each write whose byte at 0x83 is the data counts once, and
+/// one that puts the data on another port of the same word does not.
+fn widths_no_eventfd(ports: &PortBar<'_>, mem: &MemBar<'_>, tally: &Tally) -> Result {
+    check_eq!(select_port_test(ports, mem, NO_EVENTFD)?, 0x83);
+    let data = DATA_MATCH;
+    // Port 0x83 is the high byte of the 16-bit port 0x82 and the top byte of the 32-bit port 0x80.
+    counted!(mem, tally, ports.write16(u16::from(data) << 8, 0x82) => 1);
+    counted!(mem, tally, ports.write16(u16::from(data), 0x82) => 1);
+    counted!(mem, tally, ports.try_write16(u16::from(data) << 8, black_box(0x82))? => 2);
+    counted!(mem, tally, ports.write32(u32::from(data) << 24, 0x80) => 3);
+    counted!(mem, tally, ports.write32(u32::from(data) << 16, 0x80) => 3);
+    counted!(mem, tally, ports.try_write32(u32::from(data) << 24, black_box(0x80))? => 4);
+    counted!(mem, tally, ports.write32(u32::from(data) << 8, 0x80) => 4);
+    tally.saw(mem_count(mem));
+    Ok(())
+}
+
+/// The `datamatch-eventfd` test sees the width of each write: its eventfd takes exactly the
+/// 1-byte writes of the data to port 0x85, which are therefore not counted, while 16- and 32-bit
+/// writes that carry the data to the same port reach the device and count.
+fn widths_datamatch(ports: &PortBar<'_>, mem: &MemBar<'_>, tally: &Tally) -> Result {
+    let at = select_port_test(ports, mem, DATAMATCH)?;
+    check_eq!(at, 0x85);
+    let data = DATA_MATCH;
+    counted!(mem, tally, ports.write8(data, 0x85) => 0);
+    counted!(mem, tally, ports.try_write8(data, black_box(at))? => 0);
+    // Another byte is neither the eventfd's nor the device's.
+    counted!(mem, tally, ports.write8(DATA_WILDCARD, 0x85) => 0);
+    // Port 0x85 is the high byte of the 16-bit port 0x84 and byte 1 of the 32-bit port 0x84.
+    counted!(mem, tally, ports.write16(u16::from(data) << 8, 0x84) => 1);
+    counted!(mem, tally, ports.write16(u16::from(data), 0x84) => 1);
+    counted!(mem, tally, ports.write32(u32::from(data) << 8, 0x84) => 2);
+    counted!(mem, tally, ports.try_write32(u32::from(data) << 8, black_box(0x84))? => 3);
+    counted!(mem, tally, ports.write32(u32::from(data), 0x84) => 3);
+    tally.saw(mem_count(mem));
+    Ok(())
+}
+
+/// The `wildcard-eventfd` test counts any byte at port 0x84, and its eventfd takes every 1-byte
+/// write there: only the wider writes that cover the port count, whatever their value.
+fn widths_wildcard(ports: &PortBar<'_>, mem: &MemBar<'_>, tally: &Tally) -> Result {
+    check_eq!(select_port_test(ports, mem, WILDCARD)?, 0x84);
+    counted!(mem, tally, ports.write8(DATA_WILDCARD, 0x84) => 0);
+    counted!(mem, tally, ports.write8(0x11, 0x84) => 0);
+    counted!(mem, tally, ports.write16(0x2211, 0x84) => 1);
+    counted!(mem, tally, ports.write32(0x4433_2211, 0x84) => 2);
+    counted!(mem, tally, ports.write16(0x2211, 0x82) => 2);
+    counted!(mem, tally, ports.write32(0x4433_2211, 0x80) => 2);
+    tally.saw(mem_count(mem));
+    Ok(())
+}
+
+/// Byte-order writes put their bytes on the ports in their order: the `no-eventfd` test counts
+/// the data where the byte order puts it at port 0x83, the high-address byte of the 16-bit port
+/// 0x82 and of the 32-bit port 0x80.
+fn byte_order_writes(ports: &PortBar<'_>, mem: &MemBar<'_>, tally: &Tally) -> Result {
+    check_eq!(select_port_test(ports, mem, NO_EVENTFD)?, 0x83);
+    let data = DATA_MATCH;
+    let (low16, high16) = (u16::from(data), u16::from(data) << 8);
+    let (low32, high32) = (u32::from(data), u32::from(data) << 24);
+    // Little-endian: the high byte at the higher port; big-endian: the low byte there.
+    counted!(mem, tally, ports.write(0x82usize, Le16::new(high16)) => 1);
+    counted!(mem, tally, ports.write(0x82usize, Le16::new(low16)) => 1);
+    counted!(mem, tally, ports.write(0x82usize, Be16::new(low16)) => 2);
+    counted!(mem, tally, ports.write(0x82usize, Be16::new(high16)) => 2);
+    counted!(mem, tally, ports.write(0x80usize, Le32::new(high32)) => 3);
+    counted!(mem, tally, ports.write(0x80usize, Le32::new(low32)) => 3);
+    counted!(mem, tally, ports.write(0x80usize, Be32::new(low32)) => 4);
+    counted!(mem, tally, ports.write(0x80usize, Be32::new(high32)) => 4);
+    counted!(mem, tally, ports.try_write(black_box(0x82usize), Be16::new(low16))? => 5);
+    counted!(mem, tally, ports.try_write(black_box(0x80usize), Be32::new(low32))? => 6);
+    tally.saw(mem_count(mem));
+    Ok(())
+}
+
+/// Byte order and width at once: under the `datamatch-eventfd` test, a 16- or 32-bit write
+/// counts only if its byte order puts the data at port 0x85, byte 1 of port 0x84.
+fn byte_order_widths(ports: &PortBar<'_>, mem: &MemBar<'_>, tally: &Tally) -> Result {
+    check_eq!(select_port_test(ports, mem, DATAMATCH)?, 0x85);
+    let data = DATA_MATCH;
+    counted!(mem, tally, ports.write(0x84usize, Be16::new(u16::from(data))) => 1);
+    counted!(mem, tally, ports.write(0x84usize, Le16::new(u16::from(data))) => 1);
+    counted!(mem, tally, ports.write(0x84usize, Le16::new(u16::from(data) << 8)) => 2);
+    counted!(mem, tally, ports.write(0x84usize, Be32::new(u32::from(data) << 16)) => 3);
+    counted!(mem, tally, ports.write(0x84usize, Be32::new(u32::from(data) << 8)) => 3);
+    counted!(mem, tally, ports.write(0x84usize, Le32::new(u32::from(data) << 8)) => 4);
+    tally.saw(mem_count(mem));
+    Ok(())
+}
+
+/// Copies to ports write one port at a time: under `datamatch-eventfd` the data reaches port
+/// 0x85 as a 1-byte write, which the eventfd takes, and under `no-eventfd` the same copy shifted
+/// to port 0x83 counts.
+fn copies_byte_cycles(ports: &PortBar<'_>, mem: &MemBar<'_>, tally: &Tally) -> Result {
+    let bytes = ports.as_bytes();
+    let data = DATA_MATCH;
+    check_eq!(select_port_test(ports, mem, DATAMATCH)?, 0x85);
+    counted!(mem, tally, io_project!(bytes, [try: 0x84..0x86]).copy_from_slice(&[0, data]) => 0);
+    counted!(mem, tally, io_project!(bytes, [try: 0x84..0x88]).fill(data) => 0);
+    check_eq!(select_port_test(ports, mem, NO_EVENTFD)?, 0x83);
+    counted!(mem, tally, io_project!(bytes, [try: 0x82..0x84]).copy_from_slice(&[0, data]) => 1);
+    let word = io_project!(bytes, [try: 0x80..0x84]).try_cast::<[u8; 4]>()?;
+    counted!(mem, tally, word.try_copy_write([data, 0, 0, data])? => 2);
+    counted!(mem, tally, word.copy_write([data, data, data, 0]) => 2);
+    tally.saw(mem_count(mem));
+    tally.moved(2 + 4 + 2 + 4 + 4);
+    Ok(())
+}
+
+/// `copy_from_view` between ports: the header's bytes, read from their ports, written to the
+/// test's port and to the test register, where the device acts on them.
+fn copy_from_view_ports(ports: &PortBar<'_>, mem: &MemBar<'_>, tally: &Tally) -> Result {
+    let bytes = ports.as_bytes();
+    check_eq!(select_port_test(ports, mem, NO_EVENTFD)?, 0x83);
+    // Port 8 holds the test's data byte, 0xfa: copied to port 0x83, the device counts it.
+    counted!(mem, tally,
+        io_project!(bytes, [try: 0x83..0x84]).copy_from_view(io_project!(bytes, [try: 8..9]))
+        => 1);
+    // Ports 5 to 8 hold the offset's upper bytes (zeros) and the data: copied to ports 0x80 to
+    // 0x83, the data lands on 0x83.
+    counted!(mem, tally,
+        io_project!(bytes, [try: 0x80..0x84]).try_copy_from_view(io_project!(bytes, [try: 5..9]))?
+        => 2);
+    // Shifted by one port, the data lands beside the test's port.
+    counted!(mem, tally,
+        io_project!(bytes, [try: 0x81..0x85]).try_copy_from_view(io_project!(bytes, [try: 5..9]))?
+        => 2);
+    // Views of different lengths: nothing is written.
+    check_eq!(
+        io_project!(bytes, [try: 0x83..0x84]).try_copy_from_view(io_project!(bytes, [try: 7..9])),
+        Err(EINVAL)
+    );
+    check_eq!(mem_count(mem), 2);
+    tally.saw(2);
+    // Port 1 holds the width, 1: copied to the test register, it selects test 1.
+    io_project!(bytes, [try: 0..1]).copy_from_view(io_project!(bytes, [try: 1..2]));
+    check_eq!(mem.cast::<Header>().copy_read(), expected(WILDCARD, true));
+    tally.moved(1 + 4 + 4 + 1);
+    Ok(())
+}
+
+/// The name the PCI core has for the request on BAR `bar` of `pdev`, if it has one: the child
+/// of the BAR's resource, as `/proc/iomem` and `/proc/ioports` list it.
+fn region_owner(pdev: &pci::Device<Core<'_>>, bar: u32) -> Option<&'static CStr> {
+    let raw = core::ptr::from_ref(pdev)
+        .cast::<bindings::pci_dev>()
+        .cast_mut();
+    // CAST: A BAR number fits in a `usize`.
+    // SAFETY: `raw` is the bound device that `pdev` wraps and `bar` indexes its resources; the
+    // resource tree below the device's BARs changes only when a driver of this device requests
+    // or releases a region, which only this probe does.
+    let child = unsafe { (*raw).resource[bar as usize].child };
+    if child.is_null() {
+        return None;
+    }
+    // SAFETY: `child` is a live resource of the tree (above), whose name is a string that
+    // lives as long as the request, here a static one.
+    Some(unsafe { CStr::from_char_ptr((*child).name) })
+}
+
+/// Whether the kernel's page tables map the virtual address `addr` (of an `ioremap()`).
+fn mapped(addr: usize) -> bool {
+    // SAFETY: `vmalloc_to_page()` only walks the kernel's page tables for an address of the
+    // vmalloc area, where `ioremap()` maps; the page it may return is not used.
+    !unsafe { bindings::vmalloc_to_page(core::ptr::without_provenance(addr)) }.is_null()
+}
+
+/// A group of the device's managed resources: what is added to them while it is open, and only
+/// that, is released by [`release`](DevresGroup::release), through the release callbacks that
+/// `devres_release_all()` runs when the driver unbinds.
+struct DevresGroup<'a> {
+    pdev: &'a pci::Device<Bound>,
+    id: *mut c_void,
+}
+
+impl<'a> DevresGroup<'a> {
+    /// The `struct device` of the PCI device.
+    fn raw_device(&self) -> *mut bindings::device {
+        let raw = core::ptr::from_ref(self.pdev)
+            .cast::<bindings::pci_dev>()
+            .cast_mut();
+        // SAFETY: `raw` is the bound device that `pdev` wraps; this only computes the address of
+        // its `struct device`.
+        unsafe { core::ptr::addr_of_mut!((*raw).dev) }
+    }
+
+    fn open(pdev: &'a pci::Device<Bound>) -> Result<Self> {
+        let mut group = Self {
+            pdev,
+            id: core::ptr::null_mut(),
+        };
+        // SAFETY: The device is bound; a null ID makes the group's own address its ID.
+        let id = unsafe {
+            bindings::devres_open_group(
+                group.raw_device(),
+                core::ptr::null_mut(),
+                bindings::GFP_KERNEL,
+            )
+        };
+        if id.is_null() {
+            // Nothing to release.
+            core::mem::forget(group);
+            return Err(ENOMEM);
+        }
+        group.id = id;
+        Ok(group)
+    }
+
+    /// Releases the group's resources, the newest first, and returns how many there were.
+    fn release(self) -> i32 {
+        let this = core::mem::ManuallyDrop::new(self);
+        // SAFETY: The group was opened on this device and is released once: `self` is consumed
+        // and not dropped.
+        unsafe { bindings::devres_release_group(this.raw_device(), this.id) }
+    }
+}
+
+impl Drop for DevresGroup<'_> {
+    fn drop(&mut self) {
+        // SAFETY: As for `release`; a group that was not released is released here.
+        unsafe { bindings::devres_release_group(self.raw_device(), self.id) };
+    }
+}
+
+/// A memory BAR handed to the device's managed resources (`Bar::into_devres`): reachable through
+/// it while the device is bound, then revoked by the devres release callback that unbinding
+/// runs, here run by releasing a group that holds only it. After that, the handle gives no access
+/// (`try_access()` is `None`, which a driver turns into `ENXIO`), the kernel's page tables no
+/// longer map the BAR's old address, and the PCI core holds no request for the BAR, which can be
+/// requested and mapped again.
+fn devres_bar(pdev: &pci::Device<Core<'_>>, ports: &PortBar<'_>) -> Result {
+    const OWNER: &CStr = c"io_port_test_devres";
+    let dev: &device::Device<Core<'_>> = pdev.as_ref();
+    let dev: &device::Device<Bound> = dev;
+    check_eq!(region_owner(pdev, MEM_BAR), None);
+    let group = DevresGroup::open(pdev)?;
+    let bar = pdev.iomap_region_sized::<MEM_SIZE>(MEM_BAR, OWNER)?;
+    let addr = (&bar).as_view().as_raw().addr();
+    let devres = bar.into_devres()?;
+    check!(mapped(addr));
+    check_eq!(region_owner(pdev, MEM_BAR), Some(OWNER));
+    check_eq!(
+        pdev.iomap_region(MEM_BAR, c"io_port_test").err(),
+        Some(EBUSY)
+    );
+    // Through the guard: the test selected through the managed mapping is what the ports show.
+    {
+        let bar = devres.try_access().ok_or(ENXIO)?;
+        (&*bar).write8(DATAMATCH, 0);
+        check_eq!(
+            ports.cast::<Header>().copy_read(),
+            expected(DATAMATCH, false)
+        );
+    }
+    check_eq!(
+        devres
+            .access(dev)?
+            .try_read8(black_box(0))
+            .map(|test| test == DATAMATCH),
+        Ok(true)
+    );
+    // The release path of unbinding, for this one resource.
+    check_eq!(group.release(), 1);
+    check!(devres.try_access().is_none());
+    check_eq!(
+        devres.try_access_with(|bar| bar.size()).ok_or(ENXIO),
+        Err(ENXIO)
+    );
+    // Unmapped and released: the kernel's page tables no longer map the BAR where it was, the
+    // PCI core holds nothing for BAR0, and it maps again.
+    check!(!mapped(addr));
+    check_eq!(region_owner(pdev, MEM_BAR), None);
+    let again = pdev.iomap_region_sized::<MEM_SIZE>(MEM_BAR, c"io_port_test")?;
+    check_eq!(region_owner(pdev, MEM_BAR), Some(c"io_port_test"));
+    (&again).write8(NO_EVENTFD, 0);
+    check_eq!(
+        ports.cast::<Header>().copy_read(),
+        expected(NO_EVENTFD, false)
+    );
+    drop(devres);
+    drop(again);
+    check_eq!(region_owner(pdev, MEM_BAR), None);
+    Ok(())
+}
+
 fn run(suite: &mut Suite<'_>, pdev: &pci::Device<Core<'_>>) -> Result {
     suite.run("bar_spaces", || bar_spaces(pdev));
     let ports = suite.step(
@@ -462,6 +824,53 @@ fn run(suite: &mut Suite<'_>, pdev: &pci::Device<Core<'_>>) -> Result {
     suite.run("fill", || fills(&ports));
     suite.run("errors", || errors(&ports));
     suite.run("debug_format", || debug_format(pdev, &ports));
+
+    let tally = Tally::default();
+    suite.run("widths_counted_by_no_eventfd", || {
+        widths_no_eventfd(&ports, &mem, &tally)
+    });
+    suite.run("widths_seen_by_datamatch_eventfd", || {
+        widths_datamatch(&ports, &mem, &tally)
+    });
+    suite.run("widths_seen_by_wildcard_eventfd", || {
+        widths_wildcard(&ports, &mem, &tally)
+    });
+    suite.run("byte_order_writes_on_the_bus", || {
+        byte_order_writes(&ports, &mem, &tally)
+    });
+    suite.run("byte_order_and_width", || {
+        byte_order_widths(&ports, &mem, &tally)
+    });
+    suite.run("copies_write_byte_cycles", || {
+        copies_byte_cycles(&ports, &mem, &tally)
+    });
+    suite.run("copy_from_view_between_ports", || {
+        copy_from_view_ports(&ports, &mem, &tally)
+    });
+    suite.note(fmt!(
+        "summary: {} writes to the tests' ports (8/16/32-bit, Le/Be, copies): pci-testdev \
+         counted {} (counts read through BAR0)",
+        tally.writes.get(),
+        tally.counted.get()
+    ));
+    suite.note(fmt!(
+        "summary: {} bytes copied port to port and slice to ports",
+        tally.copied.get()
+    ));
+
+    // The memory BAR is mapped again, through the device's managed resources.
+    drop(mem);
+    let devres = suite.run("devres_bar_revoked_and_released", || {
+        devres_bar(pdev, &ports)
+    });
+    suite.note(fmt!(
+        "summary: BAR0 through Devres: {}",
+        if devres {
+            "reached while managed, no access after its release, region free again"
+        } else {
+            "FAILED"
+        }
+    ));
     // Leave the device with the first test selected, as the stock sample does.
     (&ports).write8(0, 0);
     Ok(())
