@@ -7,14 +7,21 @@
 //! runs five suites:
 //!
 //! - `io_mmio`: `Mmio` views of BAR2: every width through every accessor form, whole-value and
-//!   slice copies, moves between windows checked against `memmove()`, and every error path;
+//!   slice copies, moves between windows checked against `memmove()`, every error path, and the
+//!   `try_` copies against the bytes C's `readb()` and `writeb()` see at the same addresses;
 //! - `io_relaxed_mmio`: the same through `RelaxedMmio` views;
 //! - `io_iosysmap`: the same through `IoSysMap::Io`, and copies between an `IoSysMap::Io` and an
 //!   `IoSysMap::Sys` view;
-//! - `io_coherent`: `CoherentView`s of coherent DMA allocations for the device, and the DMA
-//!   address of projected views;
+//! - `io_coherent`: `CoherentView`s of coherent DMA allocations for the device, the DMA
+//!   address of projected views, and every runtime error of casts, regions, windows,
+//!   projections, accessors and copies, none of which touches the allocation;
 //! - `io_config_space`: the device's configuration space in 8, 16 and 32 bits: read-only
-//!   registers, the writable interrupt line register (restored afterwards), and the errors.
+//!   registers, the writable interrupt line and cache line size registers (restored
+//!   afterwards), `try_` copies and `copy_from_view` within it, and the errors; then failed
+//!   cycles: the device is marked disconnected in the PCI core, as a surprise removal leaves it
+//!   (`pci_dev_set_disconnected()`), so that the PCI core fails every configuration access with
+//!   `PCIBIOS_DEVICE_NOT_FOUND`; the `try_` forms must return `ENODEV`, the plain reads all ones
+//!   as in C, and no write may reach the device. The normal state is restored afterwards.
 //!
 //! Each of the first four suites also checks what the layer adds beyond 7.3 on its backend: an
 //! 8-byte aligned region with build-time checked 64-bit accesses, windows, byte views,
@@ -36,12 +43,14 @@ use core::{
 };
 
 use kernel::{
+    bindings,
     device::Core,
     dma::{
         Coherent,
         CoherentView,
         DmaAddress, //
     },
+    ffi::c_void,
     io::{
         io_project,
         io_read,
@@ -179,6 +188,70 @@ fn bar_address(bar: &Bar<'_>) -> usize {
     bar.as_view().as_raw().addr()
 }
 
+/// Where in BAR2 the copies checked against the raw mapping work.
+const RAW_AT: usize = 0x3000;
+
+const _: () = assert!(RAW_AT >= SLICE_AT + SLICE_WINDOW && RAW_AT + 64 <= MAPPED);
+
+/// The address of byte `i` after [`RAW_AT`] in the mapping of BAR2, for C's `readb()` and
+/// `writeb()`.
+fn raw_byte(bar: &Bar<'_>, i: usize) -> *mut c_void {
+    bar.as_view()
+        .as_raw()
+        .as_ptr()
+        .cast::<u8>()
+        .wrapping_add(RAW_AT + i)
+        .cast()
+}
+
+/// Reads `N` bytes at [`RAW_AT`] of BAR2 with C's `readb()`, outside the layer.
+fn raw_read<const N: usize>(bar: &Bar<'_>) -> [u8; N] {
+    let mut out = [0u8; N];
+    for (i, byte) in out.iter_mut().enumerate() {
+        // SAFETY: `i < N <= 64`: the address is within the mapping of BAR2, which `bar` keeps.
+        *byte = unsafe { bindings::readb(raw_byte(bar, i)) };
+    }
+    out
+}
+
+/// Writes `bytes` at [`RAW_AT`] of BAR2 with C's `writeb()`, outside the layer.
+fn raw_write(bar: &Bar<'_>, bytes: &[u8]) {
+    for (i, byte) in bytes.iter().take(64).enumerate() {
+        // SAFETY: `i < 64`: the address is within the mapping of BAR2, which `bar` keeps.
+        unsafe { bindings::writeb(*byte, raw_byte(bar, i)) };
+    }
+}
+
+/// The bytes of `value`.
+fn mixed_bytes(mut value: Mixed) -> [u8; 64] {
+    let mut out = [0u8; 64];
+    out.copy_from_slice(value.as_mut_bytes());
+    out
+}
+
+/// `try_copy_write()` and `try_copy_read()` of a whole structure and of an odd window on MMIO
+/// move the bytes that C's `readb()` finds and `writeb()` left at the same addresses.
+fn mmio_try_copies(bar: &Bar<'_>) -> Result {
+    let bytes = bar.as_view().try_cast::<[u8; MAPPED]>()?;
+    let typed = io_project!(bytes, [try: RAW_AT..RAW_AT + 64]).try_cast::<Mixed>()?;
+    let first = Mixed::sample(23);
+    typed.try_copy_write(first)?;
+    check_eq!(raw_read::<64>(bar), mixed_bytes(first));
+
+    let second = Mixed::sample(29);
+    let second_bytes = mixed_bytes(second);
+    raw_write(bar, &second_bytes);
+    check_eq!(typed.try_copy_read()?, second);
+
+    let odd = io_project!(bytes, [try: RAW_AT + 1..RAW_AT + 8]).try_cast::<[u8; 7]>()?;
+    check_eq!(odd.try_copy_read()?, second_bytes[1..8]);
+    odd.try_copy_write(*b"rawcopy")?;
+    let raw = raw_read::<9>(bar);
+    check_eq!(raw[1..8], *b"rawcopy");
+    check_eq!((raw[0], raw[8]), (second_bytes[0], second_bytes[8]));
+    Ok(())
+}
+
 fn mmio_suite(suite: &mut Suite<'_>, pdev: &pci::Device<Core<'_>>, bar: &Bar<'_>) -> Result {
     let views = suite.step("views_of_bar2", Views::new(bar))?;
     suite.note(fmt!(
@@ -195,6 +268,13 @@ fn mmio_suite(suite: &mut Suite<'_>, pdev: &pci::Device<Core<'_>>, bar: &Bar<'_>
     });
     every_form!(suite, views.region, views.typed, views.slice);
     beyond_7_3!(suite, views.region, views.typed, views.slice);
+    let raw = suite.run("try_copies_against_raw_bar", || mmio_try_copies(bar));
+    suite.note(fmt!(
+        "summary: BAR2: try_copy_write/try_copy_read of 64 and 7 bytes at {:#x} {} C's \
+         readb()/writeb()",
+        RAW_AT,
+        if raw { "matched" } else { "did NOT match" }
+    ));
     suite.run("debug_format", || {
         let start = bar_address(bar);
         debug_is(
@@ -417,6 +497,106 @@ fn dma_addresses(buf: &Coherent<[u8]>, typed: CoherentView<'_, Mixed>, typed_bas
     Ok(())
 }
 
+/// Every runtime error of casts, regions, windows, projections, accessors and copies on a
+/// coherent view is the documented one (`ERANGE` beyond the view, `EINVAL` misaligned, of the
+/// wrong length or breaking a region's rules), touches no byte of the allocation, and the views
+/// that succeed beside them have the DMA address of the allocation plus their offset.
+fn coherent_errors(buf: &Coherent<[u8]>) -> Result<usize> {
+    let base = buf.dma_address();
+    let view = buf.as_view();
+    check_eq!(view.len(), SLICE_WINDOW);
+    view.fill(0x5c);
+    let mut errors = 0usize;
+    let mut expect_err = |got: Option<Error>, want: Error| -> Result {
+        errors += 1;
+        check_eq!(got, Some(want));
+        Ok(())
+    };
+
+    // Casts.
+    expect_err(view.try_cast::<[u8; SLICE_WINDOW + 1]>().err(), ERANGE)?;
+    check_eq!(view.try_cast::<[u8; SLICE_WINDOW]>()?.dma_address(), base);
+    let odd = io_project!(view, [try: 1..17]);
+    check_eq!(odd.dma_address(), base + 1);
+    expect_err(odd.try_cast::<u64>().err(), EINVAL)?;
+    expect_err(odd.try_cast::<[u64; 3]>().err(), ERANGE)?;
+    check_eq!(
+        io_project!(view, [try: 8..24])
+            .try_cast::<u64>()?
+            .dma_address(),
+        base + 8
+    );
+
+    // Regions: too small for their build-time size, misaligned, of a size that is not a
+    // multiple of their alignment.
+    let part = |a: usize, b: usize| -> Result<_> { Ok(io_project!(view, [try: a..b])) };
+    expect_err(part(0, 60)?.try_as_region::<Region<64>>().err(), EINVAL)?;
+    expect_err(
+        part(4, 68)?.try_as_region::<Region<64, Align8>>().err(),
+        EINVAL,
+    )?;
+    expect_err(part(0, 66)?.try_as_region::<Region<64>>().err(), EINVAL)?;
+    check_eq!(
+        part(0x40, 0x80)?
+            .try_as_region::<Region<64, Align8>>()?
+            .dma_address(),
+        base + 0x40
+    );
+
+    // Windows: beyond the view, overflowing, misaligned, too small, of a bad size.
+    let region = view.try_as_region::<Region<64, Align8>>()?;
+    check_eq!(region.dma_address(), base);
+    let window = |offset: usize, len: usize| region.try_window::<Region<16>>(offset, len);
+    expect_err(window(black_box(SLICE_WINDOW - 8), 16).err(), ERANGE)?;
+    expect_err(window(black_box(usize::MAX), 16).err(), ERANGE)?;
+    expect_err(window(black_box(2), 16).err(), EINVAL)?;
+    expect_err(window(black_box(16), 8).err(), EINVAL)?;
+    expect_err(window(black_box(16), 18).err(), EINVAL)?;
+    check_eq!(window(black_box(0x30), 0x20)?.dma_address(), base + 0x30);
+
+    // Projections: an index or a range beyond the view, a reversed range.
+    let byte = |i: usize| -> Result<_> { Ok(io_project!(view, [try: i])) };
+    expect_err(byte(black_box(SLICE_WINDOW)).err(), ERANGE)?;
+    check_eq!(
+        byte(black_box(SLICE_WINDOW - 1))?.dma_address(),
+        base + 0xfff
+    );
+    expect_err(
+        part(black_box(SLICE_WINDOW - 1), SLICE_WINDOW + 1).err(),
+        ERANGE,
+    )?;
+    expect_err(
+        part(black_box(SLICE_WINDOW + 1), SLICE_WINDOW + 2).err(),
+        ERANGE,
+    )?;
+    expect_err(part(black_box(0x20), 0x10).err(), ERANGE)?;
+    check_eq!(part(black_box(0x20), 0x20)?.dma_address(), base + 0x20);
+
+    // Accessors and copies.
+    expect_err(region.try_read32(black_box(SLICE_WINDOW - 2)).err(), ERANGE)?;
+    expect_err(region.try_read32(black_box(usize::MAX - 1)).err(), ERANGE)?;
+    expect_err(region.try_read32(black_box(2)).err(), EINVAL)?;
+    expect_err(region.try_write64(0, black_box(4)).err(), EINVAL)?;
+    expect_err(region.try_write16(0, black_box(SLICE_WINDOW)).err(), ERANGE)?;
+    let four = part(0x100, 0x104)?;
+    expect_err(four.try_copy_from_slice(b"toolong").err(), EINVAL)?;
+    let mut three = [0u8; 3];
+    expect_err(four.try_copy_to_slice(&mut three).err(), EINVAL)?;
+    expect_err(four.try_copy_from_view(part(0x200, 0x205)?).err(), EINVAL)?;
+
+    // None of them wrote a byte: the memory itself, read at the allocation's CPU address.
+    let cpu = buf.as_ptr().cast::<u8>();
+    for i in 0..SLICE_WINDOW {
+        // SAFETY: `i` is within the live allocation `buf`; the device does not access it.
+        let got = unsafe { cpu.wrapping_add(i).read_volatile() };
+        if got != 0x5c {
+            pr_err!("    # byte {:#x} of the allocation is {:#x}\n", i, got);
+            return Err(EINVAL);
+        }
+    }
+    Ok(errors)
+}
+
 fn coherent_suite(suite: &mut Suite<'_>, pdev: &pci::Device<Core<'_>>) -> Result {
     let dev = pdev.as_ref();
     // `Coherent` wants the kernel's transmute traits and the views the derivable ones: allocate
@@ -470,6 +650,18 @@ fn coherent_suite(suite: &mut Suite<'_>, pdev: &pci::Device<Core<'_>>) -> Result
     suite.run("dma_address_after_projection", || {
         dma_addresses(&buf, typed, raw.dma_address())
     });
+    let mut errors = 0;
+    suite.run("errors_touch_nothing_dma_address_kept", || {
+        errors = coherent_errors(&buf)?;
+        Ok(())
+    });
+    suite.note(fmt!(
+        "summary: coherent: {} bytes at DMA address {:#x}; {} error paths returned ERANGE or \
+         EINVAL and left every byte as it was",
+        SLICE_WINDOW,
+        buf.dma_address(),
+        errors
+    ));
 
     let region = suite.step(
         "align8_region_view",
@@ -728,7 +920,223 @@ fn restoring_line(
     result
 }
 
-fn config_space_suite(suite: &mut Suite<'_>, pdev: &pci::Device<Core<'_>>) {
+/// `try_copy_read()` and `try_copy_write()` on configuration space move the bytes that the PCI
+/// core's accessors read, whole header and odd window alike; over the header's last dword only
+/// the writable interrupt line takes its byte.
+fn config_try_copies(pdev: &pci::Device<Core<'_>>) -> Result {
+    let cfg = pdev.config_space();
+    let want = c_config::bytes::<_, 0x40>(pdev)?;
+    let mut header = cfg.cast::<Type0Header>().try_copy_read()?;
+    check_eq!(&*header.as_mut_bytes(), &want[..]);
+    let odd = io_project!(cfg.as_bytes(), [try: 1..12]).try_cast::<[u8; 11]>()?;
+    check_eq!(odd.try_copy_read()?, want[1..12]);
+
+    let last = u32::from_le_bytes([want[0x3c], want[0x3d], want[0x3e], want[0x3f]]);
+    let tail = io_project!(cfg.as_bytes(), [try: 0x3c..0x40]).try_cast::<[u8; 4]>()?;
+    tail.try_copy_write([0x5e, !want[0x3d], !want[0x3e], !want[0x3f]])?;
+    check_eq!(c_config::dword(pdev, 0x3c)?, (last & !0xff) | 0x5e);
+    io_project!(cfg.cast::<Type0Header>(), .interrupt_line).try_copy_write(0x6f)?;
+    check_eq!(c_config::byte(pdev, 0x3c)?, 0x6f);
+    Ok(())
+}
+
+/// The registers [`config_copy_from_view`] writes: the interrupt line and the cache line size.
+const LINE: usize = 0x3c;
+const CACHE_LINE: usize = 0x0c;
+
+/// `copy_from_view` within configuration space, into the writable interrupt line and cache line
+/// size registers and out of them, checked with the PCI core's accessors.
+fn config_copy_from_view(pdev: &pci::Device<Core<'_>>) -> Result {
+    let bytes = pdev.config_space().as_bytes();
+    let part = |a: usize, b: usize| -> Result<_> { Ok(io_project!(bytes, [try: a..b])) };
+    let before = c_config::bytes::<_, 0x40>(pdev)?;
+
+    // The read-only revision ID into the line.
+    part(LINE, LINE + 1)?.copy_from_view(part(8, 9)?);
+    check_eq!(c_config::byte(pdev, LINE)?, pdev.revision_id());
+    // The vendor and device IDs over the last dword, with a dword cycle each way: only the line
+    // takes its byte.
+    part(LINE, LINE + 4)?.try_copy_from_view(part(0, 4)?)?;
+    let last = u32::from_le_bytes([before[0x3c], before[0x3d], before[0x3e], before[0x3f]]);
+    check_eq!(
+        c_config::dword(pdev, LINE)?,
+        (last & !0xff) | u32::from(before[0])
+    );
+    // The line, set by the PCI core's accessor, as the source.
+    c_config::write_byte(pdev, LINE, 0x42)?;
+    part(CACHE_LINE, CACHE_LINE + 1)?.copy_from_view(part(LINE, LINE + 1)?);
+    check_eq!(c_config::byte(pdev, CACHE_LINE)?, 0x42);
+    c_config::write_byte(pdev, CACHE_LINE, 0x10)?;
+    part(LINE, LINE + 1)?.try_copy_from_view(part(CACHE_LINE, CACHE_LINE + 1)?)?;
+    check_eq!(c_config::byte(pdev, LINE)?, 0x10);
+    // Views of different lengths: nothing is written.
+    check_eq!(
+        part(LINE, LINE + 1)?.try_copy_from_view(part(0, 2)?),
+        Err(EINVAL)
+    );
+    check_eq!(c_config::byte(pdev, LINE)?, 0x10);
+    // The rest of the header is as it was.
+    let after = c_config::bytes::<_, 0x40>(pdev)?;
+    for (i, (a, b)) in after.iter().zip(before.iter()).enumerate() {
+        if i != LINE && i != CACHE_LINE {
+            check_eq!((i, *a), (i, *b));
+        }
+    }
+    Ok(())
+}
+
+/// Runs `check`, then puts the interrupt line and the cache line size back as they were.
+fn restoring_writable(
+    pdev: &pci::Device<Core<'_>>,
+    check: fn(&pci::Device<Core<'_>>) -> Result,
+) -> Result {
+    let saved = (
+        c_config::byte(pdev, LINE)?,
+        c_config::byte(pdev, CACHE_LINE)?,
+    );
+    let result = check(pdev);
+    c_config::write_byte(pdev, LINE, saved.0)?;
+    c_config::write_byte(pdev, CACHE_LINE, saved.1)?;
+    check_eq!(
+        (
+            c_config::byte(pdev, LINE)?,
+            c_config::byte(pdev, CACHE_LINE)?
+        ),
+        saved
+    );
+    result
+}
+
+/// The PCI core's record that a device is gone, as `pci_dev_set_disconnected()` leaves it after
+/// a surprise removal: while it is set, `pci_read_config_*()` fails with
+/// `PCIBIOS_DEVICE_NOT_FOUND` and sets the value to all ones, and `pci_write_config_*()` fails
+/// without a cycle. Dropping it puts the device back in the normal state.
+struct Disconnected<'a, 'b>(&'a pci::Device<Core<'b>>);
+
+impl<'a, 'b> Disconnected<'a, 'b> {
+    fn set(pdev: &'a pci::Device<Core<'b>>, state: bindings::pci_channel_state_t) {
+        let raw = core::ptr::from_ref(pdev)
+            .cast::<bindings::pci_dev>()
+            .cast_mut();
+        // SAFETY: `raw` is the bound device that `pdev` wraps. The PCI core reads `error_state`
+        // with `READ_ONCE()`; a volatile store is what `WRITE_ONCE()` does. Only the error
+        // handling of the PCI core changes it otherwise, and no error is being handled on QEMU's
+        // device while this probe runs.
+        unsafe { core::ptr::addr_of_mut!((*raw).error_state).write_volatile(state) };
+    }
+
+    fn new(pdev: &'a pci::Device<Core<'b>>) -> Self {
+        Self::set(pdev, bindings::pci_channel_io_perm_failure);
+        Self(pdev)
+    }
+}
+
+impl Drop for Disconnected<'_, '_> {
+    fn drop(&mut self) {
+        Self::set(self.0, bindings::pci_channel_io_normal);
+    }
+}
+
+/// The PCI core itself fails the cycles: its C accessors return `PCIBIOS_DEVICE_NOT_FOUND`
+/// (which `pcibios_err_to_errno()` makes `ENODEV`), reads set all ones.
+fn failed_in_pci_core(pdev: &pci::Device<Core<'_>>) -> Result {
+    let raw = core::ptr::from_ref(pdev)
+        .cast::<bindings::pci_dev>()
+        .cast_mut();
+    let mut value = 0u32;
+    // SAFETY: `raw` is the bound device that `pdev` wraps; `value` is a writable `u32`.
+    let ret = unsafe { bindings::pci_read_config_dword(raw, 0, &mut value) };
+    let not_found = i32::try_from(bindings::PCIBIOS_DEVICE_NOT_FOUND)?;
+    check_eq!(ret, not_found);
+    check_eq!(value, u32::MAX);
+    // SAFETY: As above.
+    let ret = unsafe { bindings::pci_write_config_byte(raw, i32::try_from(LINE)?, 0x77) };
+    check_eq!(ret, not_found);
+    // SAFETY: `pcibios_err_to_errno()` only maps an integer.
+    let errno = unsafe { bindings::pcibios_err_to_errno(ret) };
+    check_eq!(errno, ENODEV.to_errno());
+    Ok(())
+}
+
+/// Every `try_` accessor reports the failed cycle as `ENODEV`; bounds and alignment are still
+/// checked first.
+fn failed_try_accessors(pdev: &pci::Device<Core<'_>>) -> Result {
+    let cfg = pdev.config_space();
+    let hdr = cfg.cast::<Type0Header>();
+    check_eq!(cfg.try_read8(black_box(LINE)), Err(ENODEV));
+    check_eq!(cfg.try_read16(black_box(0)), Err(ENODEV));
+    check_eq!(cfg.try_read32(black_box(0)), Err(ENODEV));
+    check_eq!(cfg.try_read::<Le16, _>(black_box(2usize)), Err(ENODEV));
+    check_eq!(io_project!(hdr, .vendor_id).try_read_val(), Err(ENODEV));
+    check_eq!(
+        io_project!(hdr, .bars[build: 2]).try_read_val(),
+        Err(ENODEV)
+    );
+    check_eq!(cfg.try_write8(0x77, black_box(LINE)), Err(ENODEV));
+    check_eq!(
+        io_project!(hdr, .interrupt_line).try_write_val(0x77),
+        Err(ENODEV)
+    );
+    check_eq!(cfg.try_update(black_box(LINE), |v: u8| !v), Err(ENODEV));
+    check_eq!(cfg.try_read8(black_box(CFG_SIZE)), Err(ERANGE));
+    check_eq!(cfg.try_read16(black_box(1)), Err(EINVAL));
+    Ok(())
+}
+
+/// The plain accessors read all ones, as C's accessors leave them.
+fn failed_plain_reads(pdev: &pci::Device<Core<'_>>) -> Result {
+    let cfg = pdev.config_space();
+    let hdr = cfg.cast::<Type0Header>();
+    check_eq!(cfg.read8(LINE), u8::MAX);
+    check_eq!(cfg.read16(0), u16::MAX);
+    check_eq!(cfg.read32(0), u32::MAX);
+    check_eq!(io_read!(hdr, .device_id), u16::MAX);
+    check_eq!(io_project!(hdr, .bars[build: 2]).read_val(), u32::MAX);
+    let mut header = hdr.copy_read();
+    check!(header.as_mut_bytes().iter().all(|&b| b == 0xff));
+    let mut odd = [0u8; 11];
+    io_project!(cfg.as_bytes(), [try: 1..12]).copy_to_slice(&mut odd);
+    check_eq!(odd, [0xff; 11]);
+    Ok(())
+}
+
+/// Every `try_` copy stops at the first failed cycle with `ENODEV`.
+fn failed_try_copies(pdev: &pci::Device<Core<'_>>) -> Result {
+    let cfg = pdev.config_space();
+    let hdr = cfg.cast::<Type0Header>();
+    check_eq!(hdr.try_copy_read().err(), Some(ENODEV));
+    check_eq!(
+        io_project!(hdr, .interrupt_line).try_copy_read(),
+        Err(ENODEV)
+    );
+    let tail = io_project!(cfg.as_bytes(), [try: LINE..LINE + 4]);
+    let mut four = [0u8; 4];
+    check_eq!(tail.try_copy_to_slice(&mut four), Err(ENODEV));
+    check_eq!(tail.try_copy_from_slice(&[0x77; 4]), Err(ENODEV));
+    check_eq!(
+        tail.try_cast::<[u8; 4]>()?.try_copy_write([0x77; 4]),
+        Err(ENODEV)
+    );
+    check_eq!(
+        io_project!(hdr, .interrupt_line).try_copy_write(0x77),
+        Err(ENODEV)
+    );
+    Ok(())
+}
+
+/// Writes while the device is marked gone, with every form; none of them may reach it.
+fn failed_writes(pdev: &pci::Device<Core<'_>>) -> Result {
+    let cfg = pdev.config_space();
+    cfg.write8(0x77, LINE);
+    io_write!(cfg.cast::<Type0Header>(), .interrupt_line, 0x77);
+    cfg.update(LINE, |v: u8| !v);
+    let line = io_project!(cfg.as_bytes(), [try: LINE..LINE + 1]);
+    line.fill(0x77);
+    line.copy_from_slice(&[0x77]);
+    Ok(())
+}
+
+fn config_space_suite(suite: &mut Suite<'_>, pdev: &pci::Device<Core<'_>>) -> Result {
     let cfg = pdev.config_space();
     suite.run("size", || {
         check_eq!(pdev.cfg_size().into_raw(), CFG_SIZE);
@@ -810,6 +1218,52 @@ fn config_space_suite(suite: &mut Suite<'_>, pdev: &pci::Device<Core<'_>>) {
             fmt!("ConfigSpace {{ offset: 0x18, size: 0x4 }}"),
         )
     });
+    suite.run("try_copies_against_c", || {
+        restoring_writable(pdev, config_try_copies)
+    });
+    suite.run("copy_from_view_within_config", || {
+        restoring_writable(pdev, config_copy_from_view)
+    });
+
+    // A failed configuration cycle: the PCI core's own state for a device that is gone.
+    let saved = suite.step("save_header", c_config::bytes::<_, 0x40>(pdev))?;
+    let gone = suite.step("mark_device_disconnected", Ok(Disconnected::new(pdev)))?;
+    suite.run("failed_cycle_in_pci_core", || failed_in_pci_core(pdev));
+    suite.run("failed_cycle_try_accessors_enodev", || {
+        failed_try_accessors(pdev)
+    });
+    suite.run("failed_cycle_plain_reads_all_ones", || {
+        failed_plain_reads(pdev)
+    });
+    suite.run("failed_cycle_try_copies_enodev", || failed_try_copies(pdev));
+    let tried = (cfg.try_read32(0), cfg.read32(0));
+    let wrote = failed_writes(pdev);
+    drop(gone);
+    suite.note(fmt!(
+        "summary: config space with the device marked disconnected: try_read32(0) -> {}, \
+         read32(0) -> {:#x}",
+        match tried.0 {
+            Err(e) if e == ENODEV => "ENODEV",
+            Err(_) => "another error",
+            Ok(_) => "a value",
+        },
+        tried.1
+    ));
+    suite.run("failed_cycle_writes_never_reached", || {
+        wrote?;
+        let now = c_config::bytes::<_, 0x40>(pdev)?;
+        // Had a write reached the device, the line would not stay changed.
+        c_config::write_byte(pdev, LINE, saved[LINE])?;
+        check_eq!(now, saved);
+        check_eq!(cfg.try_read16(black_box(0))?, pdev.vendor_id().as_raw());
+        Ok(())
+    });
+    suite.note(fmt!(
+        "summary: config space: the header copied and compared with the PCI core's reads; \
+         vendor {:#06x} read back after reconnecting",
+        cfg.read16(0)
+    ));
+    Ok(())
 }
 
 /// Runs the five suites, each stopped (and failed) by a failed step; returns the first error
@@ -833,8 +1287,7 @@ fn run(pdev: &pci::Device<Core<'_>>) -> Result {
     });
     let coherent = ktap::suite(4, "io_coherent", |suite| coherent_suite(suite, pdev));
     let config = ktap::suite(5, "io_config_space", |suite| {
-        config_space_suite(suite, pdev);
-        Ok(())
+        config_space_suite(suite, pdev)
     });
     mmio.and(relaxed).and(iosysmap).and(coherent).and(config)
 }

@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Configuration-space reads through the PCI core's C accessors, bypassing the typed I/O layer.
+//! Configuration-space reads (and a byte write) through the PCI core's C accessors, bypassing the
+//! typed I/O layer.
 //!
 //! A check of a `ConfigSpace` view compares what the view reads with what is there; reading the
 //! same register through the layer again would only compare the layer with itself. These reads
 //! go to `pci_read_config_dword()` directly, with the offset and the width computed here, so
 //! they are the independent source the configuration-space checks compare the views with.
+//! [`write_byte`] sets a register that a check then copies with the layer.
 //! Configuration space is little-endian (PCI Local Bus Specification, 6.1): byte `i` of a
 //! dword is bits `8 * i` to `8 * i + 7`.
 
@@ -94,4 +96,25 @@ pub(crate) fn ext_capability<Ctx: DeviceContext>(pdev: &pci::Device<Ctx>, id: u1
     // SAFETY: `raw` is the valid `struct pci_dev` that `pdev` wraps, alive while it is borrowed.
     let offset = unsafe { bindings::pci_find_ext_capability(raw, id.into()) };
     usize::from(offset)
+}
+
+/// Writes the byte `value` at `offset` of `pdev`'s configuration space with the PCI core's
+/// `pci_write_config_byte()`.
+#[allow(dead_code)]
+pub(crate) fn write_byte<Ctx: DeviceContext>(
+    pdev: &pci::Device<Ctx>,
+    offset: usize,
+    value: u8,
+) -> Result {
+    let at = i32::try_from(offset)?;
+    // CAST: As in `dword`.
+    let raw = core::ptr::from_ref(pdev)
+        .cast::<bindings::pci_dev>()
+        .cast_mut();
+    // SAFETY: `raw` is the valid `struct pci_dev` that `pdev` wraps, alive while it is borrowed.
+    let ret = unsafe { bindings::pci_write_config_byte(raw, at, value) };
+    if ret != 0 {
+        return Err(EIO);
+    }
+    Ok(())
 }
