@@ -12,6 +12,12 @@
 //! byte there. The driver runs the test that counts writes whatever the accelerator
 //! (`no-eventfd`) on each BAR, and reports the count and the test's name as KTAP.
 //!
+//! Then it lets the device tell access widths apart: the port BAR's `datamatch-eventfd` test has
+//! a 1-byte eventfd on its port, which QEMU matches against the address, width and value of a
+//! write before the device sees it. A 1-byte write of the test's byte is taken by the eventfd
+//! and not counted; 16- and 32-bit writes that carry the same byte to the same port reach the
+//! device, which counts them. The counts are read through the memory BAR.
+//!
 //! QEMU must be started with `-device pci-testdev`.
 
 use kernel::{
@@ -71,6 +77,9 @@ register! {
 /// The test that counts every write of its byte: no eventfd takes the writes away.
 const NO_EVENTFD: u8 = 0;
 
+/// The port test whose 1-byte eventfd takes the 1-byte writes of its byte.
+const DATAMATCH: u8 = 2;
+
 /// The memory BAR, as far as the header reaches, and the I/O port BAR.
 type MemBar<'a> = pci::Bar<'a, { size_of::<Header>() }>;
 type PortBar<'a> = pci::PortBar<'a, { size_of::<Header>() }>;
@@ -113,13 +122,13 @@ fn name(header: &Header) -> &str {
     core::str::from_utf8(&header.name[..len]).unwrap_or("?")
 }
 
-/// Runs the counting test on one BAR and reports it.
+/// Runs the counting test on one BAR, reports it, and returns the device's count.
 fn check_bar<'a, const SIZE: usize, H>(
     suite: &Suite<'_>,
     bar: H,
     what: &str,
     prefix: &str,
-) -> Result
+) -> Result<u32>
 where
     H: Io<'a, Target = Region<SIZE>>,
     H::Backend: IoCapable<u8> + IoCapable<Le32> + IoCopyable,
@@ -142,7 +151,24 @@ where
     let mut again = [0u8; 32];
     io_project!(bar.cast::<Header>(), .name[build: ..]).try_copy_to_slice(&mut again)?;
     check_eq!(again, want);
-    Ok(())
+    Ok(count)
+}
+
+/// Writes the `datamatch-eventfd` test's byte to its port in 8, 16 and 32 bits, and returns
+/// the device's count after each, read through the memory BAR.
+fn port_widths(mem: &MemBar<'_>, ports: &PortBar<'_>) -> Result<[u32; 3]> {
+    let header = ports.cast::<Header>();
+    header.write_reg(TEST::zeroed().with_index(DATAMATCH));
+    let at = io_read!(header, .offset).get() as usize;
+    let data = io_read!(header, .data);
+    let count = || io_read!(mem.cast::<Header>(), .count).get();
+    ports.try_write8(data, at)?;
+    let byte = count();
+    // The port is byte 1 of the 16- and 32-bit ports below it.
+    ports.try_write16(u16::from(data) << 8, at - 1)?;
+    let word = count();
+    ports.try_write32(u32::from(data) << 8, at - 1)?;
+    Ok([byte, word, count()])
 }
 
 fn exercise(pdev: &pci::Device<Core<'_>>, suite: &mut Suite<'_>) -> Result {
@@ -157,10 +183,32 @@ fn exercise(pdev: &pci::Device<Core<'_>>, suite: &mut Suite<'_>) -> Result {
         "map_bar1_ports",
         pdev.iomap_port_region_sized(1, c"io_testdev"),
     )?;
-    let result = check_bar(suite, &mem, "memory", "mmio-");
-    suite.case("memory_bar0", result);
-    let result = check_bar(suite, &ports, "ports", "portio-");
-    suite.case("port_bar1", result);
+    let memory = check_bar(suite, &mem, "memory", "mmio-");
+    suite.case("memory_bar0", memory.map(|_| ()));
+    let port = check_bar(suite, &ports, "ports", "portio-");
+    suite.case("port_bar1", port.map(|_| ()));
+    if let (Ok(memory), Ok(port)) = (memory, port) {
+        suite.note(fmt!(
+            "summary: no-eventfd tests: 0xfa written once through MMIO and once through ports: \
+             counts {} and {}",
+            memory,
+            port
+        ));
+    }
+    let counts = port_widths(&mem, &ports);
+    if let Ok([byte, word, dword]) = counts {
+        suite.note(fmt!(
+            "summary: ports, datamatch-eventfd: 0xfa in 8, 16 and 32 bits to port 0x85: \
+             counts {}, {}, {} (the 8-bit write is the eventfd's)",
+            byte,
+            word,
+            dword
+        ));
+    }
+    suite.run("port_widths_seen_by_device", || {
+        check_eq!(counts?, [0, 1, 2]);
+        Ok(())
+    });
     // Leave the device with the first test selected, as the stock sample does.
     (&mem).write8(NO_EVENTFD, 0);
     Ok(())
