@@ -221,4 +221,10 @@ unsafe impl IoCopyable for CoherentIoBackend {
         // SAFETY: Forwarded with the caller's guarantee.
         unsafe { SysMemBackend::move_io(dst.cpu, src.cpu) }
     }
+
+    #[inline]
+    unsafe fn try_move_io(dst: CoherentView<'_, [u8]>, src: CoherentView<'_, [u8]>) -> Result {
+        // SAFETY: Forwarded with the caller's guarantee.
+        unsafe { SysMemBackend::try_move_io(dst.cpu, src.cpu) }
+    }
 }

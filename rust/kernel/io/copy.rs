@@ -127,6 +127,24 @@ pub unsafe trait IoCopyable: IoBackend {
         unsafe { bounce_move::<Self>(dst, src) }
     }
 
+    /// Copies `src` to `dst` as [`move_io`](Self::move_io) does, reporting a failed bus cycle
+    /// as an error; on failure, `dst` may be partly written.
+    ///
+    /// The default carries the bytes through a small stack buffer with
+    /// [`try_copy_from_io`](Self::try_copy_from_io) and
+    /// [`try_copy_to_io`](Self::try_copy_to_io), stopping at the first failure, so it is right
+    /// for every backend; one whose accesses never fail and that moves faster overrides it with
+    /// its `move_io`.
+    ///
+    /// # Safety
+    ///
+    /// As for [`move_io`](Self::move_io).
+    #[inline]
+    unsafe fn try_move_io(dst: Self::View<'_, [u8]>, src: Self::View<'_, [u8]>) -> Result {
+        // SAFETY: Same requirement.
+        unsafe { try_bounce_move::<Self>(dst, src) }
+    }
+
     /// Sets every byte of `view` to `byte`, as `memset_io()` does.
     ///
     /// The default writes a small stack buffer of `byte`s with [`copy_to_io`](Self::copy_to_io).
@@ -158,6 +176,55 @@ pub(crate) unsafe fn bounce_move<B: IoCopyable + ?Sized>(
     dst: B::View<'_, [u8]>,
     src: B::View<'_, [u8]>,
 ) {
+    let chunk = |from, to, bounce: *mut u8| {
+        // SAFETY: `bounce_chunks` passes two windows of its views, of the length of `bounce`,
+        // a local that overlaps neither; it is filled before it is read.
+        unsafe {
+            B::copy_from_io(from, bounce);
+            B::copy_to_io(to, bounce);
+        }
+        Ok(())
+    };
+    // SAFETY: Same requirement. The chunks cannot fail, so neither can the walk.
+    let moved = unsafe { bounce_chunks::<B>(dst, src, chunk) };
+    debug_assert!(moved.is_ok());
+}
+
+/// Copies `src` to `dst` as [`bounce_move`] does, with the copies that report a failed bus
+/// cycle; stops at the first one, with its error.
+///
+/// # Safety
+///
+/// `dst` and `src` have the same size.
+pub(crate) unsafe fn try_bounce_move<B: IoCopyable + ?Sized>(
+    dst: B::View<'_, [u8]>,
+    src: B::View<'_, [u8]>,
+) -> Result {
+    let chunk = |from, to, bounce: *mut u8| {
+        // SAFETY: `bounce_chunks` passes two windows of its views, of the length of `bounce`,
+        // a local that overlaps neither; the write only runs once the read has filled it.
+        unsafe {
+            B::try_copy_from_io(from, bounce)?;
+            B::try_copy_to_io(to, bounce)
+        }
+    };
+    // SAFETY: Same requirement.
+    unsafe { bounce_chunks::<B>(dst, src, chunk) }
+}
+
+/// Walks `src` and `dst` in chunks of at most [`BOUNCE_BYTES`], from the end when the
+/// destination lies above the source, and calls `chunk(from, to, buffer)` for each: `from` and
+/// `to` the two windows of the chunk, `buffer` a local of exactly their length, which `chunk`
+/// must fill from `from` before it writes `to` from it. Stops at the first error.
+///
+/// # Safety
+///
+/// `dst` and `src` have the same size.
+unsafe fn bounce_chunks<'d, 's, B: IoCopyable + ?Sized>(
+    dst: B::View<'d, [u8]>,
+    src: B::View<'s, [u8]>,
+    mut chunk: impl FnMut(B::View<'s, [u8]>, B::View<'d, [u8]>, *mut u8) -> Result,
+) -> Result {
     let len = <[u8]>::size(B::as_ptr(dst));
     let backward = B::as_ptr(dst).addr() > B::as_ptr(src).addr();
     let mut bounce = [MaybeUninit::<u8>::uninit(); BOUNCE_BYTES];
@@ -166,13 +233,16 @@ pub(crate) unsafe fn bounce_move<B: IoCopyable + ?Sized>(
     while done < len {
         let n = core::cmp::min(BOUNCE_BYTES, len - done);
         let start = if backward { len - done - n } else { done };
-        // SAFETY: `start + n <= len`, the size of both views (safety requirement). `bounce` is a
-        // local of at least `n` bytes, so it cannot overlap either view, and it is fully
-        // written by the first copy before the second one reads it.
-        unsafe {
-            B::copy_from_io(byte_window::<B>(src, start, n), bounce.as_mut_ptr().cast());
-            B::copy_to_io(byte_window::<B>(dst, start, n), bounce.as_ptr().cast());
-        }
+        // SAFETY: `start + n <= len`, the size of both views (safety requirement).
+        let (from, to) = unsafe {
+            (
+                byte_window::<B>(src, start, n),
+                byte_window::<B>(dst, start, n),
+            )
+        };
+        // `bounce` is a local of at least `n` bytes, so it cannot overlap either view.
+        chunk(from, to, bounce.as_mut_ptr().cast())?;
         done += n;
     }
+    Ok(())
 }

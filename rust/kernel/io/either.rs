@@ -19,6 +19,7 @@ use crate::{
 use super::{
     copy::{
         bounce_move,
+        try_bounce_move,
         IoCopyable, //
     },
     mmio::{
@@ -230,6 +231,19 @@ unsafe impl<L: IoCopyable, R: IoCopyable> IoCopyable for EitherBackend<L, R> {
             (dst, src) => unsafe { bounce_move::<Self>(dst, src) },
         }
     }
+
+    #[inline]
+    unsafe fn try_move_io(dst: Self::View<'_, [u8]>, src: Self::View<'_, [u8]>) -> Result {
+        match (dst, src) {
+            // SAFETY: Same length (safety requirement), and both on the same side.
+            (EitherView::Left(d), EitherView::Left(s)) => unsafe { L::try_move_io(d, s) },
+            // SAFETY: As above.
+            (EitherView::Right(d), EitherView::Right(s)) => unsafe { R::try_move_io(d, s) },
+            // As in `move_io`, with the copies that report a failed cycle.
+            // SAFETY: Same length (safety requirement).
+            (dst, src) => unsafe { try_bounce_move::<Self>(dst, src) },
+        }
+    }
 }
 
 /// A view of a `T` in either I/O memory or system memory: the Rust `struct iosys_map`.
@@ -413,5 +427,11 @@ unsafe impl IoCopyable for IoSysMapBackend {
     unsafe fn move_io(dst: IoSysMap<'_, [u8]>, src: IoSysMap<'_, [u8]>) {
         // SAFETY: Forwarded with the caller's guarantee.
         unsafe { SysMapInner::move_io(dst.into(), src.into()) }
+    }
+
+    #[inline]
+    unsafe fn try_move_io(dst: IoSysMap<'_, [u8]>, src: IoSysMap<'_, [u8]>) -> Result {
+        // SAFETY: Forwarded with the caller's guarantee.
+        unsafe { SysMapInner::try_move_io(dst.into(), src.into()) }
     }
 }

@@ -251,4 +251,11 @@ unsafe impl IoCopyable for SysMemBackend {
         // `memmove()` handles any overlap.
         unsafe { bindings::memmove(dst.ptr.cast(), src.ptr.cast_const().cast(), dst.ptr.len()) };
     }
+
+    #[inline]
+    unsafe fn try_move_io(dst: SysMem<'_, [u8]>, src: SysMem<'_, [u8]>) -> Result {
+        // SAFETY: Same requirement; `memmove()` never fails.
+        unsafe { Self::move_io(dst, src) };
+        Ok(())
+    }
 }

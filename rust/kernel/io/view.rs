@@ -516,13 +516,20 @@ pub trait Io<'a>: IoBase<'a> {
         Self::Backend: IoCopyable,
         S: IoBase<'b, Backend = Self::Backend, Target = [u8]>,
     {
-        if self.try_copy_from_view(src).is_err() {
-            panic!("copy_from_view: length mismatch");
-        }
+        let dst = self.as_view();
+        let src = src.as_view();
+        assert_eq!(
+            Self::Backend::as_ptr(dst).len(),
+            Self::Backend::as_ptr(src).len(),
+            "copy_from_view: length mismatch"
+        );
+        // SAFETY: The two views have the same length.
+        unsafe { Self::Backend::move_io(dst, src) }
     }
 
     /// Copies the bytes of `src` into this view as `memmove()` would, failing with [`EINVAL`] if
-    /// the lengths differ.
+    /// the lengths differ, and with the bus's error if an access fails (on failure the
+    /// destination may be partly written).
     ///
     /// # Examples
     ///
@@ -550,8 +557,7 @@ pub trait Io<'a>: IoBase<'a> {
             return Err(EINVAL);
         }
         // SAFETY: The two views have the same length.
-        unsafe { Self::Backend::move_io(dst, src) };
-        Ok(())
+        unsafe { Self::Backend::try_move_io(dst, src) }
     }
 
     /// Sets every byte of the location to `byte` (`memset_io()` on MMIO, `memset()` on system

@@ -207,6 +207,53 @@ fn try_copies_report_the_bus_error() {
     assert_eq!(after, Aligned::<16>::patterned().0);
 }
 
+// A move whose chunk touches the failing byte reports the bus's error; a plain move goes on with
+// all ones, as the plain copies do. Before `try_move_io` existed, the `try_` move returned
+// `Ok(())` on a failing bus.
+#[test]
+fn view_to_view_moves_report_the_bus_error() {
+    let pattern = Aligned::<16>::patterned().0;
+    let after = with_flaky(|io| {
+        let bytes = io.as_bytes();
+        // Reading byte 8 fails.
+        let from_bad = io_project!(bytes, [build: 6..10]);
+        assert_eq!(
+            io_project!(bytes, [build: 0..4]).try_copy_from_view(from_bad),
+            Err(EIO)
+        );
+        // Writing byte 8 fails.
+        let to_bad = io_project!(bytes, [build: 7..11]);
+        assert_eq!(
+            to_bad.try_copy_from_view(io_project!(bytes, [build: 0..4])),
+            Err(EIO)
+        );
+        // A length mismatch is found first.
+        assert_eq!(
+            io_project!(bytes, [build: 0..3]).try_copy_from_view(from_bad),
+            Err(EINVAL)
+        );
+    });
+    // The failing moves wrote nothing: their first chunk's read or write failed.
+    assert_eq!(after, pattern);
+
+    let after = with_flaky(|io| {
+        let bytes = io.as_bytes();
+        // Away from byte 8 the bus works, with the result of memmove().
+        let src = io_project!(bytes, [build: 0..6]);
+        assert_eq!(
+            io_project!(bytes, [build: 2..8]).try_copy_from_view(src),
+            Ok(())
+        );
+        // The plain move reads a chunk with the failing byte in it as all ones, as the plain
+        // copy of this bus does.
+        io_project!(bytes, [build: 12..16]).copy_from_view(io_project!(bytes, [build: 6..10]));
+    });
+    let mut want = pattern;
+    want.copy_within(0..6, 2);
+    want[12..16].copy_from_slice(&[0xff; 4]);
+    assert_eq!(after, want);
+}
+
 #[test]
 fn either_views_forward_the_bus_error() {
     let mut other = [0u32; 4];
