@@ -1121,6 +1121,12 @@ fn failed_try_copies(pdev: &pci::Device<Core<'_>>) -> Result {
         io_project!(hdr, .interrupt_line).try_copy_write(0x77),
         Err(ENODEV)
     );
+    // A move within configuration space reads and writes through failing cycles too.
+    let revision = io_project!(cfg.as_bytes(), [try: 8..9]);
+    check_eq!(
+        io_project!(cfg.as_bytes(), [try: LINE..LINE + 1]).try_copy_from_view(revision),
+        Err(ENODEV)
+    );
     Ok(())
 }
 
@@ -1133,6 +1139,7 @@ fn failed_writes(pdev: &pci::Device<Core<'_>>) -> Result {
     let line = io_project!(cfg.as_bytes(), [try: LINE..LINE + 1]);
     line.fill(0x77);
     line.copy_from_slice(&[0x77]);
+    line.copy_from_view(io_project!(cfg.as_bytes(), [try: 8..9]));
     Ok(())
 }
 
