@@ -138,6 +138,8 @@ def throughput(args):
 
 
 def load(prefix):
+    if prefix is None:
+        return None
     try:
         with open(prefix + ".json") as f:
             return json.load(f)
@@ -159,13 +161,17 @@ def targets(args):
         lines.append("0 calls per MMIO access: " +
                      ("met" if not calls else "NOT met (" + ", ".join(calls) + ")"))
         if "upstream 7.3" in probes["columns"]:
+            # Instructions an access runs: the probe's, plus those of the C helpers it calls.
             worse = []
             for n, _, _ in PROBES:
                 o, u = probes["probes"][n]["ours"], probes["probes"][n]["upstream 7.3"]
-                if o and u and (o["insns"] > u["insns"] or o["calls"] > u["calls"]):
-                    worse.append(f"{n} {o['insns']}/{o['calls']} against "
-                                 f"{u['insns']}/{u['calls']}")
-            lines.append("ours at or below upstream 7.3 on every probe (instructions, calls): " +
+                if not (o and u):
+                    continue
+                ran_o, ran_u = o.get("executed", o["insns"]), u.get("executed", u["insns"])
+                if ran_o > ran_u or o["calls"] > u["calls"]:
+                    worse.append(f"{n} {ran_o}/{o['calls']} against {ran_u}/{u['calls']}")
+            lines.append("ours at or below upstream 7.3 on every probe (instructions run, "
+                         "helpers included; calls): " +
                          ("met" if not worse else "NOT met (" + ", ".join(worse) + ")"))
         plain = [n for n, kind, _ in PROBES if kind in ("mmio", "mmio0")]
         more = [f"{n} +{ours[n]['insns'] - c[n]['insns']}" for n in plain
@@ -226,8 +232,9 @@ def main():
     t.add_argument("--log", required=True)
     t.add_argument("--out", required=True)
     g = sub.add_parser("targets")
-    for name in ("--probes", "--sizes", "--throughput", "--out"):
+    for name in ("--probes", "--sizes", "--out"):
         g.add_argument(name, required=True)
+    g.add_argument("--throughput", help="the throughput results, where there are some")
     r = sub.add_parser("report")
     r.add_argument("--out", required=True)
     r.add_argument("--title", required=True)

@@ -151,7 +151,8 @@ bench_config() {
 	# 3. Generated code.
 	python3 "$HARNESS/codegen.py" probes --out "$BENCH_OUT/probes" \
 		--ours "$BENCH_OUT/ours/io_probes.ko" --upstream "$BENCH_OUT/upstream/io_probes.ko" \
-		--c "$BENCH_OUT/ours/io_probes_c.ko" >/dev/null
+		--c "$BENCH_OUT/ours/io_probes_c.ko" \
+		--ours-kernel "$OBJ/vmlinux" --upstream-kernel "$UP_OBJ/vmlinux" >/dev/null
 	# 4. Code size.
 	mapfile -t specs < <(size_specs)
 	python3 "$HARNESS/bench.py" sizes --out "$BENCH_OUT/sizes" "${specs[@]}" >/dev/null
@@ -195,6 +196,9 @@ boot=ok
 step "bench boot ($BUILD_CONFIG)" bench_boot || boot=FAIL
 python3 "$HARNESS/bench.py" throughput --log "$BOOT_LOG" --out "$BENCH_OUT/throughput" \
 	>/dev/null || boot=FAIL
+# The first configuration's targets, with the throughput's.
+python3 "$HARNESS/bench.py" targets --probes "$BENCH_OUT/probes" --sizes "$BENCH_OUT/sizes" \
+	--throughput "$BENCH_OUT/throughput" --out "$BENCH_OUT/targets" >/dev/null
 sections+=("$BUILD_CONFIG: throughput on ivshmem-plain BAR 2 (QEMU, best of rounds, ratios to C)=$BENCH_OUT/throughput")
 
 version=$(cat "$STAMPS/kernel-version" 2>/dev/null || echo "KDIR $(pristine_tree)")

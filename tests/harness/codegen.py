@@ -151,19 +151,49 @@ def measure(insns):
     }
 
 
-def probe_table(path, prefix):
+def helper_sizes(kernel, names):
+    """{name: instruction count} of the kernel's C helpers among names (rust_helper_*), from
+    the kernel image, where a module's call to them lands."""
+    wanted = {n for n in names if n.startswith("rust_helper_")}
+    if not kernel or not wanted:
+        return {}
+    symbols = {}
+    for line in run("readelf", "-sW", kernel).splitlines():
+        f = line.split()
+        if len(f) >= 8 and f[3] == "FUNC" and f[7] in wanted:
+            symbols[f[7]] = (int(f[1], 16), int(f[2], 0))
+    sizes = {}
+    for name, (start, size) in symbols.items():
+        listing = run("objdump", "-d", "--no-show-raw-insn", f"--start-address={start:#x}",
+                      f"--stop-address={start + size:#x}", kernel)
+        sizes[name] = sum(1 for line in listing.splitlines() if INSN.match(line))
+    return sizes
+
+
+def probe_table(path, prefix, kernel=None):
+    """The measures of every probe of the module at path; with the kernel image the module was
+    built for, each also counts "executed": its own instructions and those of the C helpers it
+    calls (7.3's accessors), which an access runs too."""
     funcs = functions(path)
     table = {}
     for name, _, _ in PROBES:
         insns = funcs.get(prefix + name)
         table[name] = measure(insns) if insns is not None else None
+    callees = {c for entry in table.values() if entry for c in entry["callees"]}
+    helpers = helper_sizes(kernel, callees)
+    for entry in table.values():
+        if entry:
+            entry["executed"] = entry["insns"] + sum(helpers.get(c, 0) for c in entry["callees"])
     return table
 
 
 def cell(entry):
     if entry is None:
         return "-"
-    return f"{entry['insns']} / {entry['calls']}"
+    text = f"{entry['insns']} / {entry['calls']}"
+    if entry.get("executed", entry["insns"]) != entry["insns"]:
+        text += f" ({entry['executed']} with the helper)"
+    return text
 
 
 def check(ours, c, exact=False):
@@ -218,9 +248,10 @@ def check(ours, c, exact=False):
 
 
 def probes(args):
-    columns = [("ours", probe_table(args.ours, "probe_"))]
+    columns = [("ours", probe_table(args.ours, "probe_", args.ours_kernel))]
     if args.upstream:
-        columns.append(("upstream 7.3", probe_table(args.upstream, "probe_")))
+        columns.append(("upstream 7.3",
+                        probe_table(args.upstream, "probe_", args.upstream_kernel)))
     columns.append(("C", probe_table(args.c, "probe_c_")))
 
     head = ["probe", "what"] + [f"{label} insns / calls" for label, _ in columns]
@@ -272,6 +303,8 @@ def main():
     p.add_argument("--ours", required=True)
     p.add_argument("--c", required=True)
     p.add_argument("--upstream")
+    p.add_argument("--ours-kernel", help="our kernel image (vmlinux), for the helpers' code")
+    p.add_argument("--upstream-kernel", help="upstream's kernel image (vmlinux)")
     p.add_argument("--check", action="store_true")
     p.add_argument("--exact", action="store_true",
                    help="MMIO probes at an offset must match C exactly too")
