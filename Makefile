@@ -70,14 +70,15 @@ test: setup
 codegen: kernel
 	@$(HARNESS)/codegen.sh
 
-# Benchmarks against upstream 7.3 and C (not part of `make test`): builds a
-# second, pristine kernel per configuration in build/<config>/obj-upstream;
-# report in build/bench/.
+# Benchmarks against upstream 7.3 and C (not part of `make test`), in each
+# configuration of CONFIGS: builds ours and a second, pristine kernel in
+# build/<config>/obj-upstream; report in build/bench/.
 bench: setup
 	@$(HARNESS)/bench.sh
 
 clean-bench:
-	rm -rf build/bench build/*/bench build/*/obj-upstream build/stamps/upstream-config-*
+	rm -rf build/bench build/*/bench build/*/obj-upstream build/obj-upstream \
+		build/stamps/upstream-config*
 
 # Build outputs go; the downloaded and unpacked kernel source, the APT
 # states and the ccache outside the clone stay.

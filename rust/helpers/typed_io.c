@@ -47,3 +47,21 @@ __rust_helper void rust_helper_port_write32(u32 value, void __iomem *addr)
 {
 	iowrite32(value, addr);
 }
+
+#ifdef CONFIG_HAS_IOPORT_MAP
+/*
+ * The iomap cookie of a port range: a real function where ports are a space
+ * of their own (GENERIC_IOMAP: x86), inline in asm-generic/io.h where they
+ * are a window of MMIO (arm64). The bindings prefer a real function over the
+ * helper of the same name.
+ */
+__rust_helper void __iomem *rust_helper_ioport_map(unsigned long port, unsigned int nr)
+{
+	return ioport_map(port, nr);
+}
+
+__rust_helper void rust_helper_ioport_unmap(void __iomem *p)
+{
+	ioport_unmap(p);
+}
+#endif

@@ -77,7 +77,7 @@ make_initramfs() {
 		for d in /bin /proc /sys /etc /lib /lib/modules; do
 			echo "dir $d 0755 0 0"
 		done
-		echo "file /bin/busybox /bin/busybox 0755 0 0" # busybox-static
+		echo "file /bin/busybox $BUSYBOX 0755 0 0" # busybox-static
 		echo "file /init $HARNESS/init.sh 0755 0 0"
 		echo "file /etc/harness-modules $INITRAMFS/modules 0644 0 0"
 		for ko in $(module_list); do
@@ -88,14 +88,28 @@ make_initramfs() {
 	"$OBJ/usr/gen_init_cpio" "$list" | gzip -1 >"$INITRAMFS.cpio.gz"
 }
 
-# The machine for the configuration's architecture. -cpu max has a random
-# number instruction (RDRAND), which makes the CRNG ready at once, so `%p`
-# (and a view's Debug output) prints hashed addresses rather than a
+# The machine for the configuration's architecture (CFG_ARCH is the kernel's
+# ARCH; UNAME_M is the same architecture as `uname -m` names it), and the
+# busybox-static of that architecture. -cpu max has a random number
+# instruction (RDRAND, arm64's RNDR), which makes the CRNG ready at once, so
+# `%p` (and a view's Debug output) prints hashed addresses rather than a
 # placeholder.
 case $CFG_ARCH in
 x86_64)
 	QEMU=(qemu-system-x86_64 -cpu max -kernel "$OBJ/arch/x86/boot/bzImage")
 	CONSOLE=ttyS0
+	UNAME_M=x86_64
+	BUSYBOX=/bin/busybox
+	;;
+arm64)
+	# virt: a generic PCIe host bridge (with an I/O window for port BARs)
+	# behind an SMMUv3, which gives edu's 28-bit DMA mask addresses to use
+	# (tests/config/arm64.config).
+	QEMU=(qemu-system-aarch64 -M virt,iommu=smmuv3 -cpu max
+		-kernel "$OBJ/arch/arm64/boot/Image")
+	CONSOLE=ttyAMA0
+	UNAME_M=aarch64
+	BUSYBOX=$BUSYBOX_ARM64
 	;;
 *)
 	echo "harness: no QEMU machine for ARCH=$CFG_ARCH" >&2
@@ -132,7 +146,7 @@ accel() {
 		echo "$ACCEL"
 		return
 	fi
-	if [ "$CFG_ARCH" != "$(uname -m)" ]; then
+	if [ "$UNAME_M" != "$(uname -m)" ]; then
 		echo tcg
 		return
 	fi
@@ -149,6 +163,7 @@ accel() {
 	cat "$STAMPS/accel"
 }
 
+[ -x "$BUSYBOX" ] || { echo "harness: no $BUSYBOX; run 'make setup'" >&2; exit 1; }
 make_initramfs
 [ "$MACHINE" = q35 ] || note "not loaded (built only): ${BUILD_ONLY_MODULES[*]}"
 accel=$(accel)

@@ -28,15 +28,45 @@ KASAN_LOAD = [("cmpb", "$0x0,(%rax,%rcx,1)", None), ("je", "13c <probe_x+0x27>",
               ("mov", "(%rbx),%eax", None), ("ret", "", None)]
 
 
-def table(code, override=None):
-    """A probe table in which every probe is `code`, except those in override."""
+# The same on arm64, built with clang: readl() at offset 0 (with the alternatives of
+# __raw_readl(), which are not in the listing but in .altinstructions), writel() at offset 8
+# (clang forms the address in a register), and the fence probe.
+A64_READ = [("nop", "", None), ("ldr", "w0, [x0]", None), ("dmb", "oshld", None),
+            ("eor", "x8, x0, x0", None), ("cbnz", "x8, .", None),
+            ("ret", "", None)]
+A64_READ_ALTS = ["nop -> dmb osh (cpucap 120)", "ldr -> ldar (cpucap 117)"]
+A64_WRITE = [("dmb", "oshst", None), ("add", "x8, x0, #0x8", None), ("str", "w1, [x8]", None),
+             ("ret", "", None)]
+A64_FENCE = [("mov", "w8, #0x1", None), ("str", "w8, [x1]", None), ("dmb", "oshst", None),
+             ("str", "wzr, [x0]", None), ("mov", "w8, #0x2", None), ("str", "w8, [x1]", None),
+             ("ret", "", None)]
+A64_CONFIG = [("stp", "x29, x30, [sp, #-0x20]!", None), ("bl", "0x8 <probe_x+0x8>",
+              "pci_read_config_dword"), ("ldp", "x29, x30, [sp], #0x20", None), ("ret", "", None)]
+
+
+def table(code, override=None, alts=None):
+    """A probe table in which every probe is `code`, except those in override; alts gives
+    each probe's alternatives (all have none by default)."""
+    override, alts = override or {}, alts or {}
+    return {name: codegen.measure(override.get(name, code), alts.get(name, ()))
+            for name, _, _ in codegen.PROBES}
+
+
+def a64_table(override=None, alts=None):
+    """An arm64 probe table: every probe reads as readl() does, with its alternatives, except
+    those in override (whose alternatives are in alts, none by default)."""
     override = override or {}
-    return {name: codegen.measure(override.get(name, code)) for name, _, _ in codegen.PROBES}
+    code = {"config_read": A64_CONFIG, "ordered_fence": A64_FENCE, "relaxed_fence": A64_FENCE,
+            "mmio_write": A64_WRITE}
+    code.update(override)
+    patched = {name: A64_READ_ALTS for name, _, _ in codegen.PROBES if name not in code}
+    patched.update(alts or {})
+    return table(A64_READ, code, patched)
 
 
-def failures(ours, c, exact=False):
+def failures(ours, c, exact=False, arch=codegen.EM_X86_64):
     """The FAIL messages of the rules, as a list."""
-    _, failed, _, messages = codegen.check(ours, c, exact)
+    _, failed, _, messages = codegen.check(ours, c, exact, arch)
     found = [m for m in messages if m.startswith("FAIL ")]
     assert failed == len(found)
     return found
@@ -115,6 +145,185 @@ class Rules(unittest.TestCase):
         ours["mmio_write"] = None
         self.assertIn("FAIL mmio_write: probe missing (ours False, C True)",
                       failures(ours, table(C_PLAIN)))
+
+
+
+A64 = codegen.EM_AARCH64
+
+
+class Arm64Rules(unittest.TestCase):
+    def test_identical_code_passes_every_rule(self):
+        self.assertEqual(failures(a64_table(), a64_table(), exact=True, arch=A64), [])
+
+    def test_a_bl_to_a_helper_is_a_call(self):
+        ours = a64_table({"mmio_read0": [("bl", "0x0 <probe_x>", "rust_helper_readl"),
+                                         ("ret", "", None)]}, {"mmio_read0": []})
+        found = failures(ours, a64_table(), arch=A64)
+        self.assertIn("FAIL mmio_read0: 1 calls (rust_helper_readl), want 0", found)
+
+    def test_a_tail_call_to_a_helper_is_a_call(self):
+        ours = a64_table({"mmio_write": [("add", "x1, x0, #0x8", None),
+                                         ("b", "0x4 <probe_x+0x4>", "rust_helper_writel")]})
+        found = failures(ours, a64_table(), arch=A64)
+        self.assertIn("FAIL mmio_write: 1 calls (rust_helper_writel), want 0", found)
+
+    def test_a_local_branch_is_not_a_call(self):
+        entry = codegen.measure([("b", "0x10 <probe_x+0x10>", None), ("cbnz", "x8, 0x4", None)])
+        self.assertEqual(entry["calls"], 0)
+
+    def test_writeback_forms_fail(self):
+        for insn in [("ldr", "w0, [x0, #0x4]!"), ("ldr", "w0, [x0], #0x4"),
+                     ("str", "w1, [x0, #0x8]!"), ("strb", "w1, [x0], #0x1")]:
+            code = [("dmb", "oshst", None), (*insn, None), ("ret", "", None)]
+            found = failures(a64_table({"mmio_write": code}), a64_table(), arch=A64)
+            self.assertIn(f"FAIL mmio_write: writeback or pair form on an access: "
+                          f"['{insn[0]} {insn[1]}']", found)
+
+    def test_pair_forms_fail(self):
+        code = [("dmb", "oshst", None), ("stp", "w1, w2, [x0, #0x8]", None), ("ret", "", None)]
+        found = failures(a64_table({"mmio_write": code}), a64_table(), arch=A64)
+        self.assertIn("FAIL mmio_write: writeback or pair form on an access: "
+                      "['stp w1, w2, [x0, #0x8]']", found)
+
+    def test_stack_frames_are_not_accesses(self):
+        # A frame's pre- and post-indexed pair of the stack pointer is not an MMIO access.
+        framed = [("stp", "x29, x30, [sp, #-0x10]!", None)] + A64_READ[:-1] + [
+            ("ldp", "x29, x30, [sp], #0x10", None), ("ret", "", None)]
+        self.assertEqual(codegen.a64_forbidden(codegen.measure(framed)["listing"]), [])
+
+    def test_a_missing_barrier_fails(self):
+        code = [("add", "x8, x0, #0x4", None), ("nop", "", None), ("ldr", "w0, [x8]", None),
+                ("ret", "", None)]
+        c = [("add", "x8, x0, #0x4", None)] + A64_READ
+        found = failures(a64_table({"mmio_read": code}), a64_table({"mmio_read": c}), arch=A64)
+        self.assertTrue(any(m.startswith("FAIL mmio_read: access sequence ['nop', 'ldr'], C has")
+                            for m in found), found)
+
+    def test_another_barrier_fails(self):
+        code = [("add", "x8, x0, #0x8", None), ("dmb", "ish", None), ("str", "w1, [x8]", None),
+                ("ret", "", None)]
+        found = failures(a64_table({"mmio_write": code}), a64_table(), arch=A64)
+        self.assertIn("FAIL mmio_write: access sequence ['dmb ish', 'str'], C has "
+                      "['dmb oshst', 'str']", found)
+
+    def test_a_fence_without_its_barrier_fails(self):
+        code = [c for c in A64_FENCE if c[0] != "dmb"]
+        found = failures(a64_table({"ordered_fence": code}), a64_table(), arch=A64)
+        self.assertTrue(any(m.startswith("FAIL ordered_fence: access sequence")
+                            for m in found), found)
+
+    def test_the_same_sequence_in_another_schedule_passes(self):
+        # The address addition before the barrier, or the offset folded into the store.
+        for code in ([("add", "x8, x0, #0x8", None), ("dmb", "oshst", None),
+                      ("str", "w1, [x8]", None), ("ret", "", None)],
+                     [("dmb", "oshst", None), ("str", "w1, [x0, #0x8]", None), ("ret", "", None)]):
+            found = failures(a64_table({"mmio_write": code}), a64_table(), arch=A64)
+            self.assertFalse(any("mmio_write" in m for m in found), found)
+
+    def test_an_extra_instruction_at_an_offset_fails(self):
+        # x86-64 allows one (the address addition); arm64, where C's address is a register
+        # too, none.
+        code = [("mov", "x9, x0", None), ("add", "x8, x9, #0x8", None), ("dmb", "oshst", None),
+                ("str", "w1, [x8]", None), ("ret", "", None)]
+        c = [("add", "x8, x0, #0x8", None), ("dmb", "oshst", None), ("str", "w1, [x8]", None),
+             ("ret", "", None)]
+        found = failures(a64_table({"mmio_write": code}), a64_table({"mmio_write": c}),
+                         arch=A64)
+        self.assertIn("FAIL mmio_write: 5 instructions, C has 4 (allowed: +0)", found)
+
+    def test_a_missing_alternative_fails(self):
+        ours = a64_table(alts={"mmio_read8": A64_READ_ALTS[1:]})
+        found = failures(ours, a64_table(), arch=A64)
+        self.assertIn("FAIL mmio_read8: alternatives ['ldr -> ldar (cpucap 117)'], C has "
+                      "['nop -> dmb osh (cpucap 120)', 'ldr -> ldar (cpucap 117)']", found)
+
+    def test_another_capability_fails(self):
+        ours = a64_table(alts={"relaxed_read": ["nop -> dmb osh (cpucap 120)",
+                                                "ldr -> ldar (cpucap 116)"]})
+        found = failures(ours, a64_table(), arch=A64)
+        self.assertTrue(any(m.startswith("FAIL relaxed_read: alternatives") for m in found),
+                        found)
+
+    def test_an_ordered_write_must_keep_the_store_of_one(self):
+        dropped = [("dmb", "oshst", None), ("str", "wzr, [x0]", None), ("mov", "w8, #0x2", None),
+                   ("str", "w8, [x1]", None), ("ret", "", None)]
+        found = failures(a64_table({"ordered_fence": dropped}), a64_table(), arch=A64)
+        self.assertIn("FAIL ordered_fence: the store of 1 is dropped, want kept", found)
+
+
+class Arm64Listing(unittest.TestCase):
+    # llvm-objdump-19 -d -r --no-show-raw-insn, as codegen.py runs it: a function, a call
+    # with its relocation on the next line, and an alternative's replacement after the
+    # function's size.
+    LISTING = "\n".join([
+        "",
+        "io_probes.o:\tfile format elf64-littleaarch64",
+        "",
+        "Disassembly of section .text.probe_x:",
+        "",
+        "0000000000000000 <probe_x>:",
+        "       0:      \tnop",
+        "       4:      \tbl\t0x4 <probe_x+0x4>",
+        "\t\t0000000000000004:  R_AARCH64_CALL26\trust_helper_readl",
+        "       8:      \tmov\tw8, #0x1                // =1",
+        "       c:      \tret",
+        "      10:      \tcbnz\tx8, 0x10 <probe_x+0x10>",
+        "      14:      \tb.ne\t0x8 <probe_x+0x8>",
+        "      18:      \tret",
+        "      1c:      \tdmb\tosh",
+    ])
+
+    def test_instructions_relocations_and_size(self):
+        funcs, at = codegen.parse_a64(self.LISTING, {"probe_x": 28})
+        # The relocation names the callee; a branch to itself reads as in the source.
+        self.assertEqual(funcs["probe_x"], [("nop", "", None), ("bl", ".", "rust_helper_readl"),
+                                            ("mov", "w8, #0x1", None), ("ret", "", None),
+                                            ("cbnz", "x8, .", None),
+                                            ("b.ne", "0x8 <probe_x+0x8>", None),
+                                            ("ret", "", None)])
+        # The replacement is beyond the function, but can be looked up.
+        self.assertEqual(at[(".text.probe_x", 0x1c)], ("dmb", "osh"))
+        entry = codegen.measure(funcs["probe_x"])
+        self.assertEqual(entry["costly"], ["rust_helper_readl"])
+        self.assertIn("b.ne <+0x8>", entry["listing"])
+
+
+class Arm64Normalize(unittest.TestCase):
+    def test_a_frame_record_is_left_out(self):
+        framed = ["stp x29, x30, [sp, #-0x10]!", "nop", "ldr w0, [x0]", "mov x29, sp",
+                  "ldp x29, x30, [sp], #0x10", "ret"]
+        self.assertEqual(codegen.a64_normalize(framed), ["nop", "ldr w0, [x0]", "ret"])
+
+    def test_other_stack_pairs_stay(self):
+        saved = ["stp x19, x20, [sp, #-0x20]!", "ret"]
+        self.assertEqual(codegen.a64_normalize(saved), saved)
+
+    def test_a_widening_into_the_eor_folds(self):
+        for widen in ("mov w8, w0", "and x8, x0, #0xff", "and x8, x0, #0xffff"):
+            c = ["ldr w0, [x0]", "dmb oshld", widen, "eor x8, x8, x8", "cbnz x8, .", "ret"]
+            self.assertEqual(codegen.a64_normalize(c), ["ldr w0, [x0]", "dmb oshld",
+                                                        "eor x8, x0, x0", "cbnz x8, .", "ret"])
+
+    def test_a_widening_elsewhere_stays(self):
+        # Into another register than the eor's, or not followed by one: not C's __io_ar().
+        for code in (["mov w9, w0", "eor x8, x8, x8"], ["mov w8, w0", "ret"],
+                     ["and x8, x0, #0xf", "eor x8, x8, x8"]):
+            self.assertEqual(codegen.a64_normalize(code), code)
+
+    def test_a_read_without_the_dependency_fails(self):
+        code = [("nop", "", None), ("ldr", "w0, [x0]", None), ("dmb", "oshld", None),
+                ("ret", "", None)]
+        found = failures(a64_table({"mmio_read16": code}), a64_table(), arch=A64)
+        self.assertTrue(any(m.startswith("FAIL mmio_read16: not the C probe's instructions")
+                            for m in found), found)
+
+    def test_a_leaf_frame_does_not_count_against_ours(self):
+        framed = [("stp", "x29, x30, [sp, #-0x10]!", None)] + A64_READ[:-1] + [
+            ("mov", "x29, sp", None), ("ldp", "x29, x30, [sp], #0x10", None), ("ret", "", None)]
+        c = A64_READ[:3] + [("mov", "w8, w0", None), ("eor", "x8, x8, x8", None)] + A64_READ[4:]
+        found = failures(a64_table({"mmio_read0": framed}), a64_table({"mmio_read0": c}),
+                         arch=A64)
+        self.assertFalse(any("mmio_read0" in m for m in found), found)
 
 
 if __name__ == "__main__":

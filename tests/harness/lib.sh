@@ -74,6 +74,10 @@ CONFIG_LOGS=$LOGS/$BUILD_CONFIG
 # Paths are relative to OBJ.
 BUILD_ONLY_MODULES=(drivers/gpu/nova-core.ko drivers/gpu/drm/tyr/tyr.ko)
 
+# The arm64 configuration's busybox (setup.sh); the x86_64 ones use the
+# machine's own busybox-static.
+BUSYBOX_ARM64=$BUILD/busybox-arm64/busybox
+
 JOBS=${JOBS:-$(nproc)}
 BOOT_TIMEOUT=${BOOT_TIMEOUT:-300}
 LOG_TAIL=${LOG_TAIL:-40}

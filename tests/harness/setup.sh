@@ -10,7 +10,8 @@
 # machine's own QEMU packages came from, through a private APT state under
 # build/apt-qemu when that suite is not among the system's sources
 # (bookworm-backports, say); the kernel source comes through another one
-# under build/apt.
+# under build/apt, and the arm64 busybox of the arm64 configuration's
+# initramfs through a third, under build/apt-arm64.
 
 . "$(dirname "$0")/lib.sh"
 
@@ -20,8 +21,9 @@ APT_PACKAGES=(
 	python3 python3-sphinx rsync dwarves kmod
 )
 # The QEMU system emulators, installed at the version of the machine's own
-# QEMU packages (setup_qemu).
-QEMU_PACKAGES=(qemu-system-x86)
+# QEMU packages (setup_qemu): x86_64 and, for the arm64 configuration,
+# qemu-system-aarch64 (Debian's qemu-system-arm).
+QEMU_PACKAGES=(qemu-system-x86 qemu-system-arm)
 # Debian 12's suites: the ones an install may come from.
 DEBIAN12_SOURCES=(
 	"http://deb.debian.org/debian bookworm main"
@@ -175,6 +177,38 @@ setup_kernel_source() {
 	echo "$tree" >"$STAMPS/kernel-source"
 }
 
+# A statically linked arm64 busybox for the arm64 configuration's initramfs
+# (boot.sh): Debian 12's busybox-static for arm64 (the newest of its suites),
+# downloaded (not installed) through an APT state of our own whose only
+# architecture is arm64, and unpacked to BUSYBOX_ARM64 (lib.sh). The
+# system's architectures and sources are not involved.
+setup_busybox_arm64() {
+	[ -x "$BUSYBOX_ARM64" ] && return
+
+	local apt=$BUILD/apt-arm64 opts deb
+	mkdir -p "$apt/lists/partial" "$apt/cache/archives/partial" "$apt/etc"
+	touch "$apt/etc/status"
+	printf 'deb [arch=arm64 signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] %s\n' \
+		"${DEBIAN12_SOURCES[@]}" >"$apt/etc/sources.list"
+	opts=(-o Dir::Etc::SourceList="$apt/etc/sources.list"
+		-o Dir::Etc::SourceParts=/dev/null
+		-o Dir::State::Lists="$apt/lists"
+		-o Dir::State::Status="$apt/etc/status"
+		-o Dir::Cache="$apt/cache"
+		-o APT::Architecture=arm64 -o APT::Architectures::=arm64
+		-o Debug::NoLocking=1 -o APT::Sandbox::User=root)
+	note "busybox-static for arm64 (private APT state in $apt)"
+	apt-get "${opts[@]}" update
+	rm -f "$apt"/busybox-static_*.deb
+	(cd "$apt" && apt-get "${opts[@]}" download busybox-static:arm64)
+	deb=$(ls "$apt"/busybox-static_*_arm64.deb | tail -n 1)
+	rm -rf "$apt/unpack"
+	dpkg-deb -x "$deb" "$apt/unpack"
+	mkdir -p "$(dirname "$BUSYBOX_ARM64")"
+	install -m 0755 "$apt/unpack/bin/busybox" "$BUSYBOX_ARM64"
+	rm -rf "$apt/unpack"
+}
+
 # ccache's masquerading links for the compilers the configurations use: its
 # package makes them for the compilers installed before it, so a compiler
 # installed in the same transaction may still lack one.
@@ -190,4 +224,5 @@ setup_qemu
 setup_rust
 setup_bindgen
 setup_kernel_source
+setup_busybox_arm64
 note "set-up done; kernel tree $(pristine_tree)"

@@ -61,6 +61,8 @@ fn main() {
         "CONFIG_RUST",
         "CONFIG_HAS_IOMEM",
         "CONFIG_X86_64",
+        "CONFIG_ARM64",
+        "CONFIG_TRACE_MMIO_ACCESS",
         "CONFIG_PCI",
         "CONFIG_RUST_INLINE_HELPERS",
     ] {

@@ -374,9 +374,25 @@ unsafe fn config_write(view: ConfigSpace<'_, [u8]>, buffer: *const u8, stop: boo
 impl<'a> Device<crate::device::Core<'a>> {
     /// Enables the device's memory and I/O port decoding (`pci_enable_device()`), so that its
     /// port BARs respond too; `enable_device_mem()` only enables memory decoding.
+    ///
+    /// The decoding of every assigned BAR is on afterwards, even where an earlier driver left
+    /// the device enabled for memory alone: 7.3's `enable_device_mem()` has no counterpart that
+    /// disables the device again, so after such a driver `pci_enable_device()` only counts
+    /// another user, and the port BARs of a device that no firmware set up (arm64's, say) would
+    /// stay dark. `pci_enable_resources()`, which the first enable runs, turns on what is
+    /// missing, and does nothing when all is on.
     pub fn enable_device(&self) -> Result {
         // SAFETY: `self.as_raw()` is a valid `struct pci_dev`.
-        to_result(unsafe { bindings::pci_enable_device(self.as_raw()) })
+        to_result(unsafe { bindings::pci_enable_device(self.as_raw()) })?;
+        // SAFETY: `self.as_raw()` is a valid `struct pci_dev`, enabled just above; the mask
+        // selects every resource, of which the function only considers the memory and port
+        // BARs (the ones `pci_enable_device()` itself enables).
+        let ret = unsafe { bindings::pci_enable_resources(self.as_raw(), -1) };
+        if ret < 0 {
+            // SAFETY: Undoes the `pci_enable_device()` above, on the same valid device.
+            unsafe { bindings::pci_disable_device(self.as_raw()) };
+        }
+        to_result(ret)
     }
 }
 
