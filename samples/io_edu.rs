@@ -854,6 +854,10 @@ impl Summary {
                  give {:#04x}), from 0x80 32- and 64-bit",
                 filler
             )),
+            None if self.widths && !cfg!(CONFIG_X86) => suite.note(fmt!(
+                "summary: access widths: from 0x80 32- and 64-bit (narrower ones not tried: an \
+                 external abort here)"
+            )),
             _ => suite.note(fmt!("summary: access widths: FAILED")),
         }
         suite.note(fmt!(
@@ -911,10 +915,23 @@ fn exercise(pdev: &pci::Device<Core<'_>>, suite: &mut Suite<'_>, summary: &mut S
     summary.id = result.ok();
     suite.case("identification", result.map(|_| ()));
     suite.run("liveness", || check_liveness(regs));
-    let narrow_writes = suite.run("narrow_writes_ignored", || check_narrow_writes(regs));
-    let result = check_narrow_reads(suite, regs);
-    summary.narrow_read = result.ok();
-    let narrow_reads = suite.case("narrow_reads_unanswered", result.map(|_| ()));
+    // An access narrower than the device takes is a failed bus cycle for QEMU. x86 drops the
+    // write and reads a filler; arm64 takes a synchronous external abort, which the kernel cannot
+    // recover from in a driver, so there the narrow accesses are not tried.
+    #[cfg(CONFIG_X86)]
+    let (narrow_writes, narrow_reads) = {
+        let writes = suite.run("narrow_writes_ignored", || check_narrow_writes(regs));
+        let result = check_narrow_reads(suite, regs);
+        summary.narrow_read = result.ok();
+        (writes, suite.case("narrow_reads_unanswered", result.map(|_| ())))
+    };
+    #[cfg(not(CONFIG_X86))]
+    let (narrow_writes, narrow_reads) = {
+        const WHY: &str = "a declined access width is an external abort on this architecture";
+        suite.skip("narrow_writes_ignored", WHY);
+        suite.skip("narrow_reads_unanswered", WHY);
+        (true, true)
+    };
     let dma_widths = suite.run("dma_registers_32_and_64_bit", || {
         check_dma_register_widths(regs)
     });

@@ -104,6 +104,14 @@ impl<'a> Suite<'a> {
         }
     }
 
+    /// Records a check that cannot run here, and why, as a skipped case: it is reported, but
+    /// neither passes nor fails.
+    #[allow(dead_code)]
+    pub(crate) fn skip(&mut self, name: impl Display, reason: &str) {
+        self.cases += 1;
+        pr_info!("    ok {} {} # SKIP {}\n", self.cases, name, reason);
+    }
+
     /// Records a step: something the checks need done (a BAR mapped, a buffer allocated, a view
     /// made) or undone, which is not a check itself. It is printed as a diagnostic and is not
     /// counted; if it failed, the suite fails, and its result passes through so that the caller

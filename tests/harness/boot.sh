@@ -182,7 +182,7 @@ elapsed=$((SECONDS - start))
 checks=(python3 -B "$HARNESS/ktap.py" --log "$LOG" --kernel-tree "$(pristine_tree)"
 	--counts "$INITRAMFS/counts"
 	--modules "$INITRAMFS/modules" --suites "$INITRAMFS/suites"
-	--qemu-status "$rc" --elapsed "$elapsed" --config "$BUILD_CONFIG"
+	--qemu-status "$rc" --elapsed "$elapsed" --config "$BUILD_CONFIG" --arch "$CFG_ARCH"
 	$(expect_files))
 [ "$MODE" = run ] && checks+=(--show)
 status=ok

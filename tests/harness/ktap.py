@@ -80,6 +80,10 @@ Expectation files (*.expect) hold one check a line; `#` starts a comment:
                    A gate: its cases are what counts. If the suite already
                    failed (a failed case, a crash), that failure is the one
                    reported.
+    suite NAME N ARCH=M ...
+                   as above, but on architecture ARCH (--arch) at least M
+                   cases: for cases that cannot run there, which the suite
+                   itself reports as skipped with the reason.
     log REGEX      some console line (time stamp removed) must match REGEX.
                    A gate, not counted: a log line is not a test. Use it for
                    what must have happened (a driver bound its device, a
@@ -485,9 +489,9 @@ def check_modules(lines, modules, report):
             report.fail(f"module {name}: {', '.join(events) or 'never loaded'}")
 
 
-def read_expectations(paths, report):
+def read_expectations(paths, report, arch=""):
     """[(kind, argument, count or None, where), ...]; a malformed line is a
-    failure of its own."""
+    failure of its own. A suite's count is the one for arch."""
     expectations = []
     for path in paths:
         with open(path) as f:
@@ -500,11 +504,14 @@ def read_expectations(paths, report):
                 where = f"{path}:{number}"
                 if kind == "suite":
                     words = arg.split()
-                    if len(words) != 2 or not words[1].isdigit():
+                    per_arch = dict(w.partition("=")[::2] for w in words[2:])
+                    if (len(words) < 2 or not words[1].isdigit()
+                            or not all(a and n.isdigit() for a, n in per_arch.items())):
                         report.fail(f"{where}: 'suite' takes a name and a case count, "
-                                    f"not '{arg}'")
+                                    f"then ARCH=COUNT overrides, not '{arg}'")
                         continue
-                    expectations.append((kind, words[0], int(words[1]), where))
+                    count = int(per_arch.get(arch, words[1]))
+                    expectations.append((kind, words[0], count, where))
                 elif kind in ("log", "check"):
                     try:
                         re.compile(arg)
@@ -558,14 +565,15 @@ def read_modules(path):
                 if m.strip() and not m.startswith("#")]
 
 
-def check_log(kernel_tree, log, modules=(), expect=(), qemu_status=0, elapsed=0, config=""):
+def check_log(kernel_tree, log, modules=(), expect=(), qemu_status=0, elapsed=0, config="",
+              arch=""):
     """Check a console log; return (Report, {suite name: Suite}, lines).
     config names the build configuration in the reports of its checkers."""
     kp = load_kunit_parser(kernel_tree)
     lines = console_lines(log)
     report = Report()
     check_run(lines, qemu_status, elapsed, report)
-    expectations = read_expectations(expect, report)
+    expectations = read_expectations(expect, report, arch)
     suites = check_ktap(kp, lines, list(modules), report)
     check_reports(lines, report, config)
     check_modules(lines, list(modules), report)
@@ -608,6 +616,8 @@ def main():
     parser.add_argument("--elapsed", type=int, default=0)
     parser.add_argument("--config", default="",
                         help="the build configuration, named in checker reports")
+    parser.add_argument("--arch", default="",
+                        help="the kernel's ARCH, which picks a suite's ARCH=COUNT expectation")
     parser.add_argument("--show", action="store_true",
                         help="print the summary lines of each driver")
     parser.add_argument("expect", nargs="*", help="expectation files")
@@ -615,7 +625,7 @@ def main():
 
     report, suites, lines = check_log(args.kernel_tree, args.log, read_modules(args.modules),
                                       args.expect, args.qemu_status, args.elapsed,
-                                      args.config)
+                                      args.config, args.arch)
     if args.show:
         print(what_the_drivers_did(lines, args.log))
     ran = ", ".join(f"{n}{'' if s.status == 'ok' else ' (' + s.status + ')'}"

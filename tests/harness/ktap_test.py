@@ -165,7 +165,7 @@ class CommandLine(unittest.TestCase):
 class Documents(unittest.TestCase):
     """Logs written here, for what the recorded ones do not show."""
 
-    def check(self, texts, expect=()):
+    def check(self, texts, expect=(), arch=""):
         with tempfile.TemporaryDirectory() as tmp:
             log = os.path.join(tmp, "log")
             with open(log, "w") as f:
@@ -175,7 +175,7 @@ class Documents(unittest.TestCase):
                 paths.append(os.path.join(tmp, f"{n}.expect"))
                 with open(paths[-1], "w") as f:
                     f.write(text + "\n")
-            report, suites, _ = ktap.check_log(KERNEL_TREE, log, [], paths)
+            report, suites, _ = ktap.check_log(KERNEL_TREE, log, [], paths, arch=arch)
         return report, suites
 
     def test_empty_plan_holds(self):
@@ -223,9 +223,24 @@ class Documents(unittest.TestCase):
                                              r".*# s: init failed")
         self.assertEqual(suites["s"].status, "not-ok")
 
+    def test_count_per_architecture(self):
+        log = ["KTAP version 1", "1..1", "    # Subtest: s", "    1..3", "    ok 1 a",
+               "    ok 2 b # SKIP not on this architecture", "    ok 3 c", "ok 1 s"]
+        for arch, problems in (("arm64", 0), ("x86_64", 1)):
+            with self.subTest(arch=arch):
+                report, _ = self.check(log, ["suite s 3 arm64=2"], arch=arch)
+                self.assertEqual(len(report.problems), problems)
+                for problem in report.problems:
+                    self.assertRegex(problem, r"^expected suite s ran 2 cases, fewer than the 3 "
+                                              r"expected \(.*0\.expect:1\)$")
+                self.assertEqual((report.passed, report.skipped), (2, 1))
+
     def test_malformed_expectations(self):
-        report, _ = self.check([], ["suite s", "suite s x", "logs ^x", "log ("])
-        self.assertEqual(len(report.problems), 4)
+        report, _ = self.check([], ["suite s", "suite s x", "logs ^x", "log (",
+                                    "suite s 3 arm64", "suite s 3 =2"])
+        self.assertEqual(len(report.problems), 6)
+        self.assertRegex(report.problems[4], r"4\.expect:1: 'suite' takes a name and a case count")
+        self.assertRegex(report.problems[5], r"5\.expect:1: 'suite' takes a name and a case count")
         self.assertRegex(report.problems[0], r"0\.expect:1: 'suite' takes a name and a case count")
         self.assertRegex(report.problems[1], r"1\.expect:1: 'suite' takes a name and a case count")
         self.assertRegex(report.problems[2], r"2\.expect:1: unknown expectation 'logs'")
