@@ -923,7 +923,10 @@ fn exercise(pdev: &pci::Device<Core<'_>>, suite: &mut Suite<'_>, summary: &mut S
         let writes = suite.run("narrow_writes_ignored", || check_narrow_writes(regs));
         let result = check_narrow_reads(suite, regs);
         summary.narrow_read = result.ok();
-        (writes, suite.case("narrow_reads_unanswered", result.map(|_| ())))
+        (
+            writes,
+            suite.case("narrow_reads_unanswered", result.map(|_| ())),
+        )
     };
     #[cfg(not(CONFIG_X86))]
     let (narrow_writes, narrow_reads) = {
