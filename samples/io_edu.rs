@@ -245,6 +245,7 @@ fn check_liveness(regs: Mmio<'_, EduRegs>) -> Result {
 ///
 /// The narrower accesses go through byte and half-word views of the register, cast from its
 /// projection: still no offset in an access.
+#[cfg(CONFIG_X86)]
 fn check_narrow_writes(regs: Mmio<'_, EduRegs>) -> Result {
     const BEFORE: u32 = 0x1234_5678;
     const NARROW: u32 = 0xa5a5_a5a5;
@@ -271,6 +272,7 @@ fn check_narrow_writes(regs: Mmio<'_, EduRegs>) -> Result {
 /// still returns the value. QEMU 10.0 turns such reads away before they reach the device (edu
 /// declares 32 bits as its narrowest access) and reads them as 0; all ones is what a bus
 /// typically returns for a read that nothing answers. Returns the 8-bit filler.
+#[cfg(CONFIG_X86)]
 fn check_narrow_reads(suite: &Suite<'_>, regs: Mmio<'_, EduRegs>) -> Result<u8> {
     const WRITTEN: u32 = 0x1234_5678;
     const _: () = {
