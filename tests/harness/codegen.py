@@ -342,11 +342,13 @@ def helper_sizes(kernel, names):
         f = line.split()
         if len(f) >= 8 and f[3] == "FUNC" and f[7] in wanted:
             symbols[f[7]] = (int(f[1], 16), int(f[2], 0))
+    a64 = machine(kernel) == EM_AARCH64
+    tool, insn = ("llvm-objdump-19", INSN_A64) if a64 else ("objdump", INSN)
     sizes = {}
     for name, (start, size) in symbols.items():
-        listing = run("objdump", "-d", "--no-show-raw-insn", f"--start-address={start:#x}",
+        listing = run(tool, "-d", "--no-show-raw-insn", f"--start-address={start:#x}",
                       f"--stop-address={start + size:#x}", kernel)
-        sizes[name] = sum(1 for line in listing.splitlines() if INSN.match(line))
+        sizes[name] = sum(1 for line in listing.splitlines() if insn.match(line))
     return sizes
 
 
