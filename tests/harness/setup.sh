@@ -135,24 +135,34 @@ setup_bindgen() {
 	cargo install --locked bindgen-cli --version "$BINDGEN_VERSION"
 }
 
-# The newest linux-source-7.3 in trixie-backports or sid, through an APT state
-# of our own (its own sources file, lists, cache and status).
-setup_kernel_source() {
-	[ -n "${KDIR:-}" ] && return
-	[ -f "$STAMPS/kernel-source" ] && [ -d "$(cat "$STAMPS/kernel-source")" ] && return
-
-	local apt=$BUILD/apt opts version candidate deb tree
+# An APT state of our own in directory $1, for downloading packages (never
+# installing them): its own sources (the other arguments, a "deb" line each),
+# lists, cache and status. Sets APT_OPTS to the options that select it.
+private_apt_state() {
+	local apt=$1
+	shift
 	mkdir -p "$apt/lists/partial" "$apt/cache/archives/partial" "$apt/etc"
 	touch "$apt/etc/status"
-	printf '%s\n' \
-		'deb http://deb.debian.org/debian trixie-backports main' \
-		'deb http://deb.debian.org/debian sid main' >"$apt/etc/sources.list"
-	opts=(-o Dir::Etc::SourceList="$apt/etc/sources.list"
+	printf '%s\n' "$@" >"$apt/etc/sources.list"
+	APT_OPTS=(-o Dir::Etc::SourceList="$apt/etc/sources.list"
 		-o Dir::Etc::SourceParts=/dev/null
 		-o Dir::State::Lists="$apt/lists"
 		-o Dir::State::Status="$apt/etc/status"
 		-o Dir::Cache="$apt/cache"
 		-o Debug::NoLocking=1 -o APT::Sandbox::User=root)
+}
+
+# The newest linux-source-7.3 in trixie-backports or sid, through an APT state
+# of our own.
+setup_kernel_source() {
+	[ -n "${KDIR:-}" ] && return
+	[ -f "$STAMPS/kernel-source" ] && [ -d "$(cat "$STAMPS/kernel-source")" ] && return
+
+	local apt=$BUILD/apt opts version candidate deb tree
+	private_apt_state "$apt" \
+		'deb http://deb.debian.org/debian trixie-backports main' \
+		'deb http://deb.debian.org/debian sid main'
+	opts=("${APT_OPTS[@]}")
 	apt-get "${opts[@]}" update
 	version=
 	for candidate in $(apt-cache "${opts[@]}" madison "$KERNEL_PACKAGE" |
@@ -186,17 +196,9 @@ setup_busybox_arm64() {
 	[ -x "$BUSYBOX_ARM64" ] && return
 
 	local apt=$BUILD/apt-arm64 opts deb
-	mkdir -p "$apt/lists/partial" "$apt/cache/archives/partial" "$apt/etc"
-	touch "$apt/etc/status"
-	printf 'deb [arch=arm64 signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] %s\n' \
-		"${DEBIAN12_SOURCES[@]}" >"$apt/etc/sources.list"
-	opts=(-o Dir::Etc::SourceList="$apt/etc/sources.list"
-		-o Dir::Etc::SourceParts=/dev/null
-		-o Dir::State::Lists="$apt/lists"
-		-o Dir::State::Status="$apt/etc/status"
-		-o Dir::Cache="$apt/cache"
-		-o APT::Architecture=arm64 -o APT::Architectures::=arm64
-		-o Debug::NoLocking=1 -o APT::Sandbox::User=root)
+	local line='deb [arch=arm64 signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] '
+	private_apt_state "$apt" "${DEBIAN12_SOURCES[@]/#/$line}"
+	opts=("${APT_OPTS[@]}" -o APT::Architecture=arm64 -o APT::Architectures::=arm64)
 	note "busybox-static for arm64 (private APT state in $apt)"
 	apt-get "${opts[@]}" update
 	rm -f "$apt"/busybox-static_*.deb
