@@ -29,13 +29,13 @@ use super::{
 pointer_view! {
     /// A view of a `T` in kernel memory, valid for `'a`, accessed with volatile operations.
     ///
-    /// A view stays on the thread that made it: it is neither `Send` nor `Sync`. Its accesses
-    /// are plain volatile loads and stores, not atomics, so two threads writing through copies
-    /// of one view would race, which Rust's memory model makes undefined behaviour (and Miri
-    /// reports) even where the kernel memory model would give it a meaning. Memory shared with
-    /// a device and between CPUs is shared through its owner instead (`&Coherent`, a GEM
-    /// object's `&VMap`), and each thread makes its own view; use atomics for CPU-to-CPU
-    /// synchronisation.
+    /// Like a `&T`, a view may be sent to and shared with other threads when `T: Sync`, as in
+    /// 7.3. Its accesses are volatile, which the kernel treats as marked accesses
+    /// (`READ_ONCE()`/`WRITE_ONCE()`), so threads accessing the same location through copies of
+    /// a view do not race in the kernel memory model: each access of a primitive width is a
+    /// single access, and copies of larger values may tear, but every value read is plain data.
+    /// They order nothing, though: use the barriers of `kernel::sync::barrier`, or atomics,
+    /// where one CPU must see another's writes in order.
     ///
     /// # Invariants
     ///
@@ -99,6 +99,20 @@ pointer_view! {
     pub struct SysMemBackend;
 }
 
+// SAFETY: A view is a `&T` whose accesses are all volatile: loads, stores and byte copies of
+// plain data (primitives, `FromBytes`/`IntoBytes` values, bytes). The memory stays valid for `'a`
+// whichever thread uses the view, and sending it moves no `T`. The kernel's memory model is the
+// LKMM, not C++11: a volatile access is a marked access there, like `READ_ONCE()`/`WRITE_ONCE()`,
+// and marked accesses from several CPUs to one location are not a data race, whatever order they
+// come in (Miri, which follows the C++11 model, would call them one). A value read while another
+// CPU writes is at worst a mix of the bytes of both values, which `FromBytes` types accept. The
+// bound `T: Sync` is 7.3's: the view hands out shared access to the `T`, as a `&T` would.
+unsafe impl<T: ?Sized + Sync> Send for SysMem<'_, T> {}
+
+// SAFETY: Sharing a view gives other threads copies of it, whose accesses are marked accesses of
+// plain data, as argued for `Send`.
+unsafe impl<T: ?Sized + Sync> Sync for SysMem<'_, T> {}
+
 impl<'a, T: ?Sized> SysMem<'a, T> {
     /// Creates a view of the memory that `ptr` points to.
     ///
@@ -130,8 +144,9 @@ impl<'a, T: ?Sized> SysMem<'a, T> {
     {
         // INVARIANT: A unique borrow is aligned and valid for reads and writes of the whole value
         // for `'a`, which is `KnownSize::size(ptr)` bytes as `T: ExactSize` guarantees, and no
-        // other access can happen while the view holds it. The view is neither `Send` nor
-        // `Sync`, so its copies cannot access the value from two threads at once.
+        // access other than through the view and its copies can happen while the view holds it.
+        // Copies on other threads make marked accesses, which do not race in the LKMM (see the
+        // `Send` impl).
         Self {
             ptr: value,
             _lifetime: PhantomData,

@@ -93,14 +93,16 @@ fn mmio_raw_describes_typed_locations() {
     assert_eq!(raw.addr(), buf.0.as_ptr().addr());
 }
 
-// Views of device locations may cross threads; system-memory views may not (see the
-// `sysmem_view_crosses_threads` compile-fail case).
+// Pointers may cross threads whatever they point to; views of every backend may when their target
+// is `Sync`, as in 7.3 (`tests/threads.rs` and the `send_sync_as_in_7_3` pass case use them so).
 #[test]
-fn device_pointers_and_views_are_thread_safe_handles() {
+fn pointers_and_views_are_thread_safe_handles() {
     fn send_sync<T: Send + Sync>() {}
-    send_sync::<MmioRaw<u32>>();
+    send_sync::<MmioRaw<core::cell::Cell<u32>>>();
     send_sync::<MmioRaw<Region>>();
     send_sync::<kernel::io::Mmio<'static, Region>>();
     send_sync::<kernel::io::RelaxedMmio<'static, [u32]>>();
     send_sync::<kernel::io::PortIo<'static, [u8]>>();
+    send_sync::<kernel::io::SysMem<'static, [u8]>>();
+    send_sync::<kernel::io::IoSysMap<'static, Region>>();
 }

@@ -5,7 +5,7 @@
 //!
 //! The other holes of this kind are closed at build time and have compile-fail cases under
 //! `ui/compile-fail` (`lying_known_size`, `window_odd_size`, `union_field`,
-//! `safe_copy_backend`, `sysmem_view_crosses_threads`).
+//! `safe_copy_backend`).
 
 mod common;
 
