@@ -71,11 +71,19 @@ use super::{
     },
 };
 
-/// Makes a plain `usize` offset a location of the listed primitives within a region of any
-/// alignment.
+/// Makes a plain `usize` offset a location of each listed primitive within the given bases.
+///
+/// `usize` and the primitives are not a driver's types, so no driver can write an impl that
+/// these overlap: a driver's `IoLoc` impls always name a type of its own.
 macro_rules! offset_locations {
-    ($($ty:ty)*) => {$(
-        impl<const SIZE: usize, A: RegionAlign> IoLoc<Region<SIZE, A>, $ty> for usize {
+    ($($generics:tt $base:ty;)*) => {$(
+        offset_locations!(@each $generics $base; u8 u16 u32 u64 Le16 Le32 Le64 Be16 Be32 Be64);
+    )*};
+    (@each $generics:tt $base:ty; $($ty:ty)*) => {$(
+        offset_locations!(@one $generics $base; $ty);
+    )*};
+    (@one [$($generics:tt)*] $base:ty; $ty:ty) => {
+        impl<$($generics)*> IoLoc<$base, $ty> for usize {
             type IoType = $ty;
 
             #[inline(always)]
@@ -83,10 +91,14 @@ macro_rules! offset_locations {
                 self
             }
         }
-    )*};
+    };
 }
 
-offset_locations!(u8 u16 u32 u64 Le16 Le32 Le64 Be16 Be32 Be64);
+offset_locations! {
+    [const SIZE: usize, A: RegionAlign] Region<SIZE, A>;
+    [] [u8];
+    [S: RegisterBlock] S;
+}
 
 /// A plain-data struct whose views take offsets and registers, as a [`Region`] view does.
 ///
@@ -104,44 +116,35 @@ offset_locations!(u8 u16 u32 u64 Le16 Le32 Le64 Be16 Be32 Be64);
 )]
 pub trait RegisterBlock: FromBytes + IntoBytes {}
 
-/// Implements [`IoLoc<$base, T>`] for every location `L` that is one in an `Align4` [`Region`]
-/// (7.3's only base): a location's offset does not depend on the base it is used in.
-macro_rules! borrowed_locations {
-    ($([$($generics:tt)*] $base:ty;)*) => {$(
-        impl<$($generics)* T, L: IoLoc<Region, T>> IoLoc<$base, T> for L {
-            type IoType = L::IoType;
-
-            #[inline(always)]
-            fn offset(self) -> usize {
-                <L as IoLoc<Region, T>>::offset(self)
-            }
-        }
-
-        #[cfg(CONFIG_RUST)]
-        impl<$($generics)* V: LocatedRegister<Region>> LocatedRegister<$base> for V {
-            type Value = V::Value;
-            type Location = V::Location;
-
-            #[inline(always)]
-            fn into_io_op(self) -> (V::Location, V::Value) {
-                <V as LocatedRegister<Region>>::into_io_op(self)
-            }
-        }
-    )*};
-}
-
-borrowed_locations! {
-    [] [u8];
-    [S: RegisterBlock,] S;
-}
-
-/// Implements [`IoLoc`] on `Align8` regions for a kind of register location, borrowing the
-/// offset of its `Align4` impl. (Plain offsets already cover every alignment, so the blanket
-/// form used for the other bases would overlap them here.)
+/// Implements [`IoLoc`] on a base for every kind of `register!` location, and [`LocatedRegister`]
+/// for fixed registers, each borrowing the offset of 7.3's impl for an `Align4` [`Region`].
+///
+/// Every impl names the kind of location it is for: `()`, a register type (which only `register!`
+/// makes a [`FixedRegister`]), or one of the location types of `io::register`. None is a blanket
+/// impl over any location `L`, which would overlap a driver's own location type or a generic
+/// adapter of its own (`impl<B, T, L: IoLoc<B, T>> IoLoc<B, T> for Plus<L>`, E0119). The bases
+/// are ones a 7.3 driver cannot have written these impls for: regions of another alignment than
+/// 7.3's, and structs that opted in with [`RegisterBlock`], which 7.3 does not have.
 #[cfg(CONFIG_RUST)]
-macro_rules! align8_register_locations {
-    ($([$($generics:tt)*] $loc:ty;)*) => {$(
-        impl<const SIZE: usize, $($generics)*> IoLoc<Region<SIZE, Align8>, T> for $loc {
+macro_rules! register_locations {
+    ($($generics:tt $base:ty;)*) => {$(
+        register_locations!(@kinds $generics $base;
+            [T: FixedRegister] ();
+            [T: FixedRegister] T;
+            [T: FixedRegister] FixedRegisterLoc<T>;
+            [T: RelativeRegister, B: RegisterBase<T::BaseFamily> + ?Sized]
+                RelativeRegisterLoc<T, B>;
+            [T: RegisterArray] RegisterArrayLoc<T>;
+            [T: RelativeRegisterArray, B: RegisterBase<T::BaseFamily> + ?Sized]
+                RelativeRegisterArrayLoc<T, B>;
+        );
+        register_locations!(@located $generics $base);
+    )*};
+    (@kinds $generics:tt $base:ty; $($bounds:tt $loc:ty;)*) => {$(
+        register_locations!(@one $generics $bounds $base; $loc);
+    )*};
+    (@one [$($generics:tt)*] [$($bounds:tt)*] $base:ty; $loc:ty) => {
+        impl<$($generics)* $($bounds)*> IoLoc<$base, T> for $loc {
             type IoType = <$loc as IoLoc<Region, T>>::IoType;
 
             #[inline(always)]
@@ -149,27 +152,22 @@ macro_rules! align8_register_locations {
                 <$loc as IoLoc<Region, T>>::offset(self)
             }
         }
-    )*};
+    };
+    (@located [$($generics:tt)*] $base:ty) => {
+        impl<$($generics)* T: FixedRegister> LocatedRegister<$base> for T {
+            type Value = T;
+            type Location = FixedRegisterLoc<T>;
+
+            #[inline(always)]
+            fn into_io_op(self) -> (FixedRegisterLoc<T>, T) {
+                (FixedRegisterLoc::new(), self)
+            }
+        }
+    };
 }
 
 #[cfg(CONFIG_RUST)]
-align8_register_locations! {
-    [T: FixedRegister] ();
-    [T: FixedRegister] T;
-    [T: FixedRegister] FixedRegisterLoc<T>;
-    [T: RelativeRegister, B: RegisterBase<T::BaseFamily> + ?Sized] RelativeRegisterLoc<T, B>;
-    [T: RegisterArray] RegisterArrayLoc<T>;
-    [T: RelativeRegisterArray, B: RegisterBase<T::BaseFamily> + ?Sized]
-        RelativeRegisterArrayLoc<T, B>;
-}
-
-#[cfg(CONFIG_RUST)]
-impl<const SIZE: usize, T: FixedRegister> LocatedRegister<Region<SIZE, Align8>> for T {
-    type Value = T;
-    type Location = FixedRegisterLoc<T>;
-
-    #[inline(always)]
-    fn into_io_op(self) -> (FixedRegisterLoc<T>, T) {
-        (FixedRegisterLoc::new(), self)
-    }
+register_locations! {
+    [const SIZE: usize,] Region<SIZE, Align8>;
+    [S: RegisterBlock,] S;
 }
