@@ -378,9 +378,12 @@ unsafe impl IoBackend for IoSysMapBackend {
     }
 }
 
+// The bound is 7.3's, which is what `SysMapInner: IoCapable<T>` means: both sides can access a
+// `T` in one go.
 impl<T> IoCapable<T> for IoSysMapBackend
 where
-    SysMapInner: IoCapable<T>,
+    MmioBackend: IoCapable<T>,
+    SysMemBackend: IoCapable<T>,
 {
     #[inline]
     fn io_read(view: IoSysMap<'_, T>) -> T {
