@@ -30,11 +30,13 @@ It cannot read our console log as it is, so this file does what it does not:
   documents (each starts at an unindented "KTAP version" line), and each
   document is given to kunit_parser.parse_test() on its own.
 - kunit_parser reads a plan only right after a test's header, as KTAP
-  requires; a plan after the results is taken for the start of one more
-  case, whose result is then the suite's own result line, and the suite never
-  ends. Our samples print the plan there, so a plan that follows the results
-  of its test is moved up to just after that test's header (indentation says
-  which test it belongs to) before parsing.
+  requires, and so do we: every suite prints its plan first, KUnit's and our
+  modules' alike (samples/common/ktap.rs), so a planned case that never
+  reports is "missing expected subtest", and a plan printed after the
+  results is a fault of its own.
+- kunit_parser takes "not ok N name # SKIP" for a skip. A result line that
+  says "not ok" reports a failure whatever its directive says, so the
+  directive is taken off such lines before parsing, and the failure says so.
 - kunit_parser only prints the problems it finds. A subclass of its Test
   class, put in the imported module in place of Test (parse_test() creates
   its tests through that name), keeps each problem with the line it was
@@ -57,17 +59,27 @@ Every counted result is one distinct check, counted once:
 - everything else is a gate: it adds nothing when it holds, and one failure
   when it does not. The gates: a suite's KTAP structure (plan, numbering, a
   result line, a plan for each suite and document though KTAP makes plans
-  optional, since KUnit and our samples always print them; one failure per
+  optional, since KUnit and our modules always print them; one failure per
   suite however many parser errors follow from one fault; results beyond a
-  complete plan are not counted), a suite that
-  reports `not ok` without a failed case, a document's plan of suites (not
-  checked again when one of its suites never finished), a suite reported
-  twice, each `suite` and `log` expectation, each kind of report of the
-  kernel's checkers (KASAN, KFENCE, UBSAN, lockdep, DMA-API debugging,
-  sleeping in atomic context, dropped printk messages) and a crash, each at
-  its first report (one report prints several markers), each module that does
-  not load or unload, a run that times out or never powers off. Reports name
-  the build configuration (--config).
+  complete plan are not counted), a suite or document that plans no case
+  (1..0) unless an expectation names it with 0 cases, a suite that reports
+  `not ok` without a failed case, a document's plan of suites (not checked
+  again when one of its suites never finished), a suite reported twice, a
+  suite that no expectation names, each `suite` and `log` expectation, each
+  kind of report of the kernel's checkers (KASAN, KFENCE, UBSAN, lockdep,
+  DMA-API debugging, sleeping in atomic context, dropped printk messages)
+  and a crash, each at its first report (one report prints several
+  markers), each module that does not load or unload, a run that times out,
+  exits with an error or never powers off. Reports name the build
+  configuration (--config).
+
+Counts are kept apart by owner: ours (our suites, modules and checks) and
+upstream's (the stock suites of the kernel and of its in-tree users, named
+in an expectation file that says `owner upstream`). The kernel's doctest
+suite, rust_doctests_kernel, holds both: its cases from our own source files
+(--ours-doctests lists them) are ours, the rest upstream's. Everything else,
+the gates of the run itself among them (a crash, a checker's report, a
+module), is ours.
 
 Expectations
 ------------
@@ -75,13 +87,14 @@ Expectations
 Expectation files (*.expect) hold one check a line; `#` starts a comment:
 
     suite NAME N   the KTAP suite NAME must run, finish, report ok (a suite
-                   reported as skipped fails) and have run at least N cases
-                   (leaf results ok or not ok; a skipped case has not run).
-                   A gate: its cases are what counts. If the suite already
-                   failed (a failed case, a crash), that failure is the one
-                   reported.
+                   reported as skipped fails) and have run exactly N cases
+                   (leaf results ok or not ok; a skipped case has not run),
+                   so that a case added or lost is noticed. A gate: its cases
+                   are what counts. If the suite already failed (a failed
+                   case, a crash), that failure is the one reported. N = 0
+                   admits a suite that plans no case.
     suite NAME N ARCH=M ...
-                   as above, but on architecture ARCH (--arch) at least M
+                   as above, but on architecture ARCH (--arch) exactly M
                    cases: for cases that cannot run there, which the suite
                    itself reports as skipped with the reason.
     log REGEX      some console line (time stamp removed) must match REGEX.
@@ -93,6 +106,8 @@ Expectation files (*.expect) hold one check a line; `#` starts a comment:
                    for a value computed or read from a device that no KTAP
                    case checks (the stock samples print their results but
                    have no KTAP), so that the line is the only test of it.
+    owner upstream the file's suites and checks are upstream's, counted apart
+                   from ours (see Counting).
 """
 
 import argparse
@@ -178,7 +193,9 @@ def load_kunit_parser(kernel_tree):
         def add_error(self, printer, error_message):
             super().add_error(printer, error_message)
             if error_message == "0 tests run!" and self.expected_count == 0:
-                return  # planned none, ran none: KUnit's "1..0" when a filter leaves no suite
+                # Planned none and ran none: whether that is right is for the
+                # expectations to say (check_expectations()).
+                return
             lines = Test.stream
             if lines:
                 where = (lines.line_number(), lines.peek())
@@ -194,13 +211,29 @@ def load_kunit_parser(kernel_tree):
 
 
 class Report:
+    """The counts and problems of a log; `upstream` is the part of each count
+    that is upstream's (see Counting), the rest being ours."""
+
     def __init__(self):
         self.passed = self.failed = self.skipped = 0
+        self.upstream = {"passed": 0, "failed": 0, "skipped": 0}
         self.problems = []
 
-    def fail(self, message):
+    def fail(self, message, upstream=False):
         self.failed += 1
+        self.upstream["failed"] += bool(upstream)
         self.problems.append(message)
+
+    def count(self, kind, upstream=False, n=1):
+        setattr(self, kind, getattr(self, kind) + n)
+        if upstream:
+            self.upstream[kind] += n
+
+    def ours(self):
+        return tuple(getattr(self, k) - self.upstream[k] for k in ("passed", "failed", "skipped"))
+
+    def theirs(self):
+        return tuple(self.upstream[k] for k in ("passed", "failed", "skipped"))
 
 
 class Suite:
@@ -213,6 +246,7 @@ class Suite:
         self.passed = self.failed = self.skipped = 0
         self.problem = False      # a problem of its own was reported
         self.skip_reason = ""
+        self.planned = None       # its plan, 1..N
 
     @property
     def ran(self):
@@ -255,45 +289,29 @@ def indent_and_body(text):
     return len(text) - len(body), body
 
 
-def hoist_trailing_plans(document):
-    """Move every plan that follows the results of its test up to just after
-    that test's header (its "# Subtest:" line, or its version line), where
-    KTAP and kunit_parser expect it. A test's header, plan and results share
-    one indentation (its subtests'), so the header is the nearest version or
-    "# Subtest:" line above at the plan's indentation."""
-    out = list(document)
-    i = 0
-    while i < len(out):
-        indent, body = indent_and_body(out[i][1])
-        if not PLAN.match(body):
-            i += 1
-            continue
-        trailing = False
-        header = None
-        for j in range(i - 1, -1, -1):
-            other_indent, other = indent_and_body(out[j][1])
-            structural = (VERSION.match(other) or SUBTEST.match(other)
-                          or PLAN.match(other) or RESULT.match(other))
-            if not structural or other_indent > indent:
-                continue
-            if other_indent < indent:
-                break  # left the test; not a plan of ours to move
-            if RESULT.match(other):
-                trailing = True
-            elif PLAN.match(other):
-                break  # the test already has a plan: leave this one be
-            else:
-                header = j
-                # A "# Subtest:" line directly after a version line is the
-                # end of the header.
-                if (j + 1 < i and SUBTEST.match(indent_and_body(out[j + 1][1])[1])
-                        and VERSION.match(other)):
-                    header = j + 1
-                break
-        if trailing and header is not None:
-            out.insert(header + 1, out.pop(i))
-        i += 1
-    return out
+# A result line that reports a failure with a SKIP directive.
+NOT_OK_SKIP = re.compile(r"^(\s*not ok \d+.*?)\s*#\s*SKIP\b\s*(.*)$")
+
+
+def strip_skip_from_failures(document):
+    """The document with the SKIP directive taken off every "not ok" result
+    line (kunit_parser would count the failure as a skip), and the line
+    numbers of those lines."""
+    out, lines = [], set()
+    for number, text in document:
+        m = NOT_OK_SKIP.match(text)
+        if m:
+            text = f"{m.group(1)} # (was SKIP) {m.group(2)}".rstrip()
+            lines.add(number)
+        out.append((number, text))
+    return out, lines
+
+
+def doctest_owner(name, ours):
+    """Whether the doctest case `name` (rust_doctest_kernel_<file>_<n>) comes from one of our
+    source files, `ours` being the set of their <file> parts."""
+    m = re.match(r"^rust_doctest_kernel_(\w+?)_\d+$", name or "")
+    return bool(m) and m.group(1) in ours
 
 
 def real_subtests(test, kp):
@@ -354,10 +372,11 @@ def structure_problem(suite_test, kp):
     return f"{message}{where(path)}{at}{more}"
 
 
-def check_document(kp, start, document, report, suites):
+def check_document(kp, start, document, report, suites, owners):
     """Parse one document with kunit_parser, count its leaf results and
-    report its problems; add its suites to `suites` (name -> Suite)."""
-    document = hoist_trailing_plans(document)
+    report its problems; add its suites to `suites` (name -> Suite).
+    `owners` says which suites are upstream's (see Owners)."""
+    document, failed_skips = strip_skip_from_failures(document)
     lines = kp.LineStream(iter(document))
     kp.Test.stream = lines
     try:
@@ -377,25 +396,32 @@ def check_document(kp, start, document, report, suites):
     structural = False
     for test in real_subtests(main, kp):
         name = test.name or f"(unnamed, document at line {start})"
+        upstream = owners.upstream_suite(name)
         suite = Suite(name, start)
+        suite.planned = test.expected_count
         if name in suites:
             report.fail(f"KUnit suite {name}: reported twice (documents at lines "
-                        f"{suites[name].line} and {start})")
+                        f"{suites[name].line} and {start})", upstream)
         suites[name] = suite
         for leaf, path in walk(test, kp):
             if leaf.subtests:
                 continue
             status = leaf.status
+            theirs = upstream and not owners.our_doctest(leaf.name)
+            label = ".".join((name,) + path)
             if status == kp.TestStatus.SUCCESS:
                 suite.passed += 1
+                report.count("passed", theirs)
             elif status == kp.TestStatus.SKIPPED:
                 suite.skipped += 1
+                report.count("skipped", theirs)
             elif status == kp.TestStatus.FAILURE:
                 suite.failed += 1
-                label = ".".join((name,) + path)
-                report.fail(f"KUnit case {label}: not ok" + format_notes(leaf.log))
-        report.passed += suite.passed
-        report.skipped += suite.skipped
+                why = ": not ok"
+                if any(leaf.name and leaf.name in text for number, text in document
+                       if number in failed_skips):
+                    why = ": not ok, with a SKIP directive (a failure, not a skip)"
+                report.fail(f"KUnit case {label}{why}" + format_notes(leaf.log), theirs)
 
         problem = structure_problem(test, kp)
         if test.status == kp.TestStatus.SKIPPED:
@@ -413,16 +439,19 @@ def check_document(kp, start, document, report, suites):
                 unfinished = True
             else:
                 suite.status = "not-ok"
-            report.fail(f"KUnit suite {name}: {problem}")
+            report.fail(f"KUnit suite {name}: {problem}", upstream)
         elif suite.status == "not-ok" and suite.failed == 0:
             # Not ok without a failed case: its init failed, say.
             suite.problem = True
             report.fail(f"KUnit suite {name}: not ok without a failed case"
-                        + format_notes(test.log))
+                        + format_notes(test.log), upstream)
 
     # The document's own plan, and what it has after that plan was done. A
     # suite that never finished explains both.
-    if main.expected_count is None and not unfinished:
+    if main.expected_count == 0 and not real_subtests(main, kp):
+        structural = True
+        report.fail(f"KTAP document at line {start}: plans no suite (1..0)")
+    elif main.expected_count is None and not unfinished:
         structural = True
         report.fail(f"KTAP document at line {start}: no plan (1..N) of its suites")
     elif main.errors and not unfinished:
@@ -441,11 +470,30 @@ def check_document(kp, start, document, report, suites):
                     f"1..{main.expected_count} was complete: line {number} '{text.strip()}'")
 
 
-def check_ktap(kp, lines, modules, report):
+class Owners:
+    """Which results are upstream's: the suites named in expectation files
+    that say `owner upstream`, except the cases of the kernel's doctest suite
+    that come from our own source files."""
+
+    def __init__(self, upstream_suites=(), our_doctest_files=()):
+        self.suites = set(upstream_suites)
+        # rust/kernel/io/mmio.rs -> io_mmio_rs, as KUnit names its doctests.
+        self.doctests = {re.sub(r"[/.]", "_", f.strip().removeprefix("rust/kernel/"))
+                         for f in our_doctest_files if f.strip()}
+
+    def upstream_suite(self, name):
+        return name in self.suites
+
+    def our_doctest(self, case):
+        return doctest_owner(case, self.doctests)
+
+
+def check_ktap(kp, lines, modules, report, owners=None):
     """Check every KTAP document of the log; return {name: Suite}."""
     suites = {}
+    owners = owners or Owners()
     for start, document in split_documents(strip_module_prefixes(lines, modules)):
-        check_document(kp, start, document, report, suites)
+        check_document(kp, start, document, report, suites, owners)
     return suites
 
 
@@ -490,11 +538,13 @@ def check_modules(lines, modules, report):
 
 
 def read_expectations(paths, report, arch=""):
-    """[(kind, argument, count or None, where), ...]; a malformed line is a
-    failure of its own. A suite's count is the one for arch."""
+    """[(kind, argument, count or None, where, upstream), ...]; a malformed
+    line is a failure of its own. A suite's count is the one for arch;
+    `upstream` says whether the file says `owner upstream`."""
     expectations = []
     for path in paths:
         with open(path) as f:
+            upstream = False
             for number, raw in enumerate(f, 1):
                 text = raw.strip()
                 if not text or text.startswith("#"):
@@ -502,7 +552,11 @@ def read_expectations(paths, report, arch=""):
                 kind, _, arg = text.partition(" ")
                 arg = arg.strip()
                 where = f"{path}:{number}"
-                if kind == "suite":
+                if kind == "owner":
+                    if arg != "upstream":
+                        report.fail(f"{where}: 'owner' takes 'upstream', not '{arg}'")
+                    upstream = True
+                elif kind == "suite":
                     words = arg.split()
                     per_arch = dict(w.partition("=")[::2] for w in words[2:])
                     if (len(words) < 2 or not words[1].isdigit()
@@ -511,39 +565,53 @@ def read_expectations(paths, report, arch=""):
                                     f"then ARCH=COUNT overrides, not '{arg}'")
                         continue
                     count = int(per_arch.get(arch, words[1]))
-                    expectations.append((kind, words[0], count, where))
+                    expectations.append((kind, words[0], count, where, upstream))
                 elif kind in ("log", "check"):
                     try:
                         re.compile(arg)
                     except re.error as e:
                         report.fail(f"{where}: bad regular expression /{arg}/: {e}")
                         continue
-                    expectations.append((kind, arg, None, where))
+                    expectations.append((kind, arg, None, where, upstream))
                 else:
                     report.fail(f"{where}: unknown expectation '{kind}'")
     return expectations
 
 
+def upstream_suites(expectations):
+    return {arg for kind, arg, _, _, upstream in expectations if kind == "suite" and upstream}
+
+
 def check_expectations(expectations, lines, suites, report):
-    for kind, arg, count, where in expectations:
+    named = set()
+    for kind, arg, count, where, upstream in expectations:
         if kind == "suite":
+            named.add(arg)
             suite = suites.get(arg)
             if suite is None:
-                report.fail(f"expected suite {arg} did not run ({where})")
+                report.fail(f"expected suite {arg} did not run ({where})", upstream)
             elif suite.problem or suite.failed:
                 continue  # already reported as a failure of its own
             elif suite.status == "skip":
                 reason = f": {suite.skip_reason}" if suite.skip_reason else ""
-                report.fail(f"expected suite {arg} was skipped{reason} ({where})")
-            elif suite.ran < count:
-                report.fail(f"expected suite {arg} ran {suite.ran} cases, fewer than "
-                            f"the {count} expected ({where})")
+                report.fail(f"expected suite {arg} was skipped{reason} ({where})", upstream)
+            elif suite.status == "no-tests" and count != 0:
+                report.fail(f"expected suite {arg} planned no case (1..0), not the {count} "
+                            f"expected ({where})", upstream)
+            elif suite.ran != count:
+                report.fail(f"expected suite {arg} ran {suite.ran} cases, not the {count} "
+                            f"expected ({where})", upstream)
         else:
             if any(re.search(arg, line) for line in lines):
                 if kind == "check":
-                    report.passed += 1
+                    report.count("passed", upstream)
             else:
-                report.fail(f"expected {kind} line /{arg}/ not found ({where})")
+                report.fail(f"expected {kind} line /{arg}/ not found ({where})", upstream)
+    for name, suite in suites.items():
+        if name not in named:
+            what = "planned no case (1..0) and " if suite.status == "no-tests" else ""
+            report.fail(f"KUnit suite {name}: {what}ran, but no expectation names it "
+                        f"(line {suite.line})")
 
 
 def check_run(lines, qemu_status, elapsed, report):
@@ -566,15 +634,17 @@ def read_modules(path):
 
 
 def check_log(kernel_tree, log, modules=(), expect=(), qemu_status=0, elapsed=0, config="",
-              arch=""):
+              arch="", ours_doctests=()):
     """Check a console log; return (Report, {suite name: Suite}, lines).
-    config names the build configuration in the reports of its checkers."""
+    config names the build configuration in the reports of its checkers;
+    ours_doctests lists our source files (see Owners)."""
     kp = load_kunit_parser(kernel_tree)
     lines = console_lines(log)
     report = Report()
     check_run(lines, qemu_status, elapsed, report)
     expectations = read_expectations(expect, report, arch)
-    suites = check_ktap(kp, lines, list(modules), report)
+    owners = Owners(upstream_suites(expectations), ours_doctests)
+    suites = check_ktap(kp, lines, list(modules), report, owners)
     check_reports(lines, report, config)
     check_modules(lines, list(modules), report)
     check_expectations(expectations, lines, suites, report)
@@ -607,7 +677,11 @@ def main():
     parser.add_argument("--log", required=True)
     parser.add_argument("--kernel-tree", required=True,
                         help="the kernel tree whose tools/testing/kunit/kunit_parser.py parses the KTAP")
-    parser.add_argument("--counts", help="file to write 'passed failed skipped' to")
+    parser.add_argument("--counts", help="file to write our 'passed failed skipped' to")
+    parser.add_argument("--upstream-counts",
+                        help="file to write upstream's 'passed failed skipped' to")
+    parser.add_argument("--ours-doctests",
+                        help="file listing our source files, whose doctests are ours")
     parser.add_argument("--modules", help="file listing the loaded modules")
     parser.add_argument("--suites",
                         help="file to write 'suite status passed failed skipped' "
@@ -623,9 +697,13 @@ def main():
     parser.add_argument("expect", nargs="*", help="expectation files")
     args = parser.parse_args()
 
+    ours_doctests = []
+    if args.ours_doctests:
+        with open(args.ours_doctests) as f:
+            ours_doctests = f.read().split()
     report, suites, lines = check_log(args.kernel_tree, args.log, read_modules(args.modules),
                                       args.expect, args.qemu_status, args.elapsed,
-                                      args.config, args.arch)
+                                      args.config, args.arch, ours_doctests)
     if args.show:
         print(what_the_drivers_did(lines, args.log))
     ran = ", ".join(f"{n}{'' if s.status == 'ok' else ' (' + s.status + ')'}"
@@ -633,10 +711,13 @@ def main():
     print(f"KUnit suites: {ran or 'none'}")
     for problem in report.problems:
         print(f"FAIL: {problem}")
-    print(f"ktap: {report.passed} passed, {report.failed} failed, {report.skipped} skipped")
-    if args.counts:
-        with open(args.counts, "w") as f:
-            f.write(f"{report.passed} {report.failed} {report.skipped}\n")
+    ours, theirs = report.ours(), report.theirs()
+    print(f"ktap: ours: {ours[0]} passed, {ours[1]} failed, {ours[2]} skipped; "
+          f"upstream's: {theirs[0]} passed, {theirs[1]} failed, {theirs[2]} skipped")
+    for path, counts in ((args.counts, ours), (args.upstream_counts, theirs)):
+        if path:
+            with open(path, "w") as f:
+                f.write("%d %d %d\n" % counts)
     if args.suites:
         with open(args.suites, "w") as f:
             for name, s in suites.items():

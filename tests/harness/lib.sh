@@ -40,7 +40,7 @@ CONFIG_DIR=$TOP/tests/config
 mapfile -t ALL_CONFIGS < <(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$CONFIG_DIR/configs")
 read -ra BUILD_CONFIGS <<<"${CONFIGS:-${ALL_CONFIGS[*]}}"
 BUILD_CONFIG=${BUILD_CONFIG:-${BUILD_CONFIGS[0]}}
-CONFIG_STAGES=(kernel modules clippy codegen boot observer boot-q35 compat)
+CONFIG_STAGES=(kernel modules clippy codegen boot upstream observer boot-q35 compat kunit)
 for cfg in "${BUILD_CONFIGS[@]}" "$BUILD_CONFIG"; do
 	case " ${ALL_CONFIGS[*]} " in
 	*" $cfg "*) ;;
@@ -53,10 +53,21 @@ done
 unset cfg
 
 # What BUILD_CONFIG's .conf sets: the kernel's ARCH, LLVM= (empty for GCC),
-# the rustup toolchain of rustc, rustdoc and clippy, and the fragments of
-# tests/config/ merged over tinyconfig, in order.
-CFG_ARCH= CFG_LLVM= CFG_RUST= CFG_FRAGMENTS=()
+# the rustup toolchain of rustc, rustdoc and clippy, the fragments of
+# tests/config/ merged over tinyconfig, in order, and the results its stages
+# must record, each STAGE:KIND (summary.py: test, gate or upstream).
+CFG_ARCH= CFG_LLVM= CFG_RUST= CFG_FRAGMENTS=() CFG_STAGES=()
 . "$CONFIG_DIR/$BUILD_CONFIG.conf"
+
+# config_stages CONFIG: the STAGE:KIND results CONFIG's stages must record,
+# one a line.
+config_stages() {
+	(
+		CFG_STAGES=()
+		. "$CONFIG_DIR/$1.conf"
+		printf '%s\n' "${CFG_STAGES[@]}"
+	)
+}
 
 # The kernel: a pristine tree (downloaded, or the user's KDIR), an overlaid
 # copy of it that every configuration compiles (SRC), and the
@@ -160,6 +171,20 @@ result() {
 	mkdir -p "$(dirname "$file")"
 	printf '%s %s %s %s %s\n' "$status" "$passed" "$failed" "$skipped" "$*" >"$file"
 	printf '%-10s %-4s %s\n' "$stage:" "$status" "$*"
+}
+
+# read_counts FILE: the "PASSED FAILED SKIPPED" a checker wrote to FILE, or
+# "0 1 0" (one failure) with a note when it wrote none, or not three numbers:
+# a checker that stopped before counting has not passed.
+read_counts() {
+	local p f s extra
+	if [ -f "$1" ] && read -r p f s extra <"$1" && [ -z "$extra" ] &&
+		[[ "$p$f$s" =~ ^[0-9]+$ ]] && [ -n "$s" ]; then
+		echo "$p $f $s"
+	else
+		echo "harness: no counts in $1: counted as one failure" >&2
+		echo "0 1 0"
+	fi
 }
 
 # run_logged LOG CMD...: runs CMD with its output in LOG. On failure prints
