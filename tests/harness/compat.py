@@ -2,10 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 """Prove that upstream code written against 7.3's kernel::io builds and runs on ours.
 
-Three kinds of check, each printed on one line. A layer or client check is
-a distinct fact that no other stage checks, and counts once as passed or
-failed. A suite check is a gate: the boot already counted the suite's cases,
-so it counts nothing when it holds and one failure when it does not:
+Every check is a gate, printed on one line: it holds or it fails, and it
+counts one failure when it fails and nothing when it holds (a build is not a
+test; the suites' cases are counted by the boot that ran them):
 
 layer   The overlaid tree that kbuild compiled (build/linux) holds our layer:
         every file under rust/ is byte-identical there, and every upstream
@@ -23,15 +22,20 @@ client  One user of the I/O layer, built unchanged from the upstream tree
         rust/kernel/drm/gem/shmem.rs (only compiled with
         CONFIG_RUST_DRM_GEM_SHMEM_HELPER) and define its symbols, and the C
         helper it wraps must be built in.
-suite   (a gate) A KUnit suite that exercises the layer at run time ran at
-        the boot of this kernel, reported ok, and has at least one passed and
-        no failed case. Counts come from ktap.py's per-suite file (boot.sh writes it);
+suite   A KUnit suite that exercises the layer at run time ran at the boot of
+        this kernel, reported ok, and has at least one passed and no failed
+        case. Counts come from ktap.py's per-suite file (boot.sh writes it);
         the file counts only if it is newer than the kernel stage's result,
         i.e. it comes from a boot after the last kernel build.
+api     (with --api-ours) The compatibility chapter of the guide lists
+        exactly the differences between our kernel::io and 7.3's that api.py
+        computes from the two crates' rustdoc JSON: every entry changed,
+        generalized, removed or added, and nothing else (api.py's listed()
+        and compare_chapter()).
 
-Exit status 0 when every check holds; the last line is "compat: P passed,
-F failed (G gates held)", F counting the failed gates too. A missing object,
-dependency or suite is a failure, never a skip.
+Exit status 0 when every check holds; the last line is "compat: N gates
+held, F failed". A missing object, dependency, suite or JSON is a failure,
+never a skip.
 """
 
 import argparse
@@ -40,6 +44,7 @@ import re
 import subprocess
 import sys
 
+import api
 from overlay import OverlayError, edited_files, overlay_files
 
 KERNEL_CRATE = "rust/kernel.o"
@@ -61,19 +66,13 @@ SHMEM_SYMBOL = re.compile(r"3drm3gem5shmem")  # kernel::drm::gem::shmem, v0 mang
 
 SUITES = ("rust_doctests_kernel", "rust_drm_gem_shmem")
 
-# Kinds of check that are gates: counted only when they fail.
-GATES = ("suite",)
-
-
 class Checks:
     def __init__(self):
-        self.passed = self.failed = self.gates_held = 0
+        self.held = self.failed = 0
 
     def line(self, ok, kind, name, detail):
-        if ok and kind in GATES:
-            self.gates_held += 1
-        elif ok:
-            self.passed += 1
+        if ok:
+            self.held += 1
         else:
             self.failed += 1
         print(f"compat: {kind:6} {'ok' if ok else 'FAIL':4} {name:24} {detail}")
@@ -239,6 +238,30 @@ def check_suites(checks, args):
                         f"{status}: {passed} passed, {failed} failed, {skipped} skipped")
 
 
+def check_api(checks, args):
+    """The chapter lists exactly the API diff."""
+    try:
+        upstream = api.Crate(args.api_upstream)
+        rows = api.diff(api.api(api.Crate(args.api_ours), api.type_params(upstream)),
+                        api.api(upstream))
+    except (OSError, ValueError, KeyError) as e:
+        checks.line(False, "api", "kernel::io against 7.3", f"no API to compare: {e!r}")
+        return
+    problems = api.compare_chapter(rows, api.chapter_rows(args.chapter))
+    counts = {}
+    for kind, _, _, _ in api.listed(rows):
+        counts[kind] = counts.get(kind, 0) + 1
+    what = ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
+    if problems:
+        for problem in problems:
+            print(f"compat: api    FAIL {problem}")
+        checks.line(False, "api", "kernel::io against 7.3",
+                    f"{args.chapter} does not list the API diff ({len(problems)} differences)")
+    else:
+        checks.line(True, "api", "kernel::io against 7.3",
+                    f"{args.chapter} lists exactly the diff: {what}")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--project", required=True)
@@ -249,6 +272,9 @@ def main():
     parser.add_argument("--suites", required=True, help="ktap.py's per-suite file")
     parser.add_argument("--kernel-result", required=True,
                         help="the kernel stage's result file")
+    parser.add_argument("--api-ours", help="our kernel crate's rustdoc JSON (api.py json)")
+    parser.add_argument("--api-upstream", help="7.3's kernel crate's rustdoc JSON")
+    parser.add_argument("--chapter", help="the guide's compatibility chapter")
     args = parser.parse_args()
     args.src, args.obj = os.path.realpath(args.src), os.path.realpath(args.obj)
 
@@ -259,8 +285,9 @@ def main():
     for name, obj, module in MODULE_CLIENTS:
         check_module(checks, args, name, obj, module)
     check_suites(checks, args)
-    print(f"compat: {checks.passed} passed, {checks.failed} failed "
-          f"({checks.gates_held} gates held)")
+    if args.api_ours:
+        check_api(checks, args)
+    print(f"compat: {checks.held} gates held, {checks.failed} failed")
     return 1 if checks.failed else 0
 
 

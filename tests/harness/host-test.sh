@@ -52,10 +52,47 @@ miri_tests() {
 		"$@" --doc -- rust/kernel/io
 }
 
+# The probes of tests/host/examples/hole_*.rs: each is a driver that breaks
+# the promise of one of the layer's `unsafe trait`s (IoBackend, IoCopyable),
+# as 7.3 lets a driver do without `unsafe`, and then makes only safe calls.
+# Miri must report undefined behaviour in each: that is the hole the
+# `unsafe` closes. One check per probe; its output is in LOGS/holes.log.
+holes() {
+	local log=$LOGS/holes.log probe name passed=0 failed=0
+	: >"$log"
+	for probe in "$TOP"/tests/host/examples/hole_*.rs; do
+		name=$(basename "$probe" .rs)
+		echo "---- $name" >>"$log"
+		if MIRIFLAGS=-Zmiri-strict-provenance cargo +nightly miri run -q \
+			--manifest-path "$MANIFEST" --example "$name" >>"$log" 2>&1; then
+			echo "holes: FAIL $name: Miri found no undefined behaviour" | tee -a "$log" >&2
+			failed=$((failed + 1))
+		elif grep -q "^error: Undefined Behavior: " "$log"; then
+			echo "holes: ok   $name: Miri reports $(grep -m1 -o 'Undefined Behavior: [^,]*' "$log" |
+				tail -n1)" | tee -a "$log" >&2
+			passed=$((passed + 1))
+		else
+			echo "holes: FAIL $name: failed without a report of undefined behaviour" |
+				tee -a "$log" >&2
+			failed=$((failed + 1))
+		fi
+	done
+	echo "$passed $failed"
+}
+
 status=0
 # The same tests run twice are separate checks: each run counts (the
 # summary says so).
 run_cargo host-test "plain" host_tests cargo test || status=1
 MIRIFLAGS=-Zmiri-strict-provenance run_cargo miri "the host tests again, under Miri" \
 	miri_tests cargo +nightly miri test || status=1
+read -r h_passed h_failed < <(holes | tail -n1)
+if [ "$h_failed" -eq 0 ] && [ "$h_passed" -gt 0 ]; then
+	result holes ok "$h_passed" 0 0 "the holes the unsafe traits close, each reported by" \
+		"Miri: $h_passed probes ($LOGS/holes.log)"
+else
+	result holes FAIL "$h_passed" "$h_failed" 0 "$h_failed of the probes of holes were not" \
+		"reported by Miri ($LOGS/holes.log)"
+	status=1
+fi
 exit "$status"

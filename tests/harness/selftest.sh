@@ -16,6 +16,11 @@
 #                    code that must fail it.
 #   observer_test.py observer.py, the check of ivshmem's memory from outside
 #                    the guest, on files with each kind of fault.
+#   summary_test.py  summary.py, the summary of the run: a missing, skipped,
+#                    empty or malformed result fails it.
+#   api_test.py      api.py, the API diff against 7.3: two miniature crates
+#                    documented by rustdoc, whose differences it must name,
+#                    and chapters that do not list the diff exactly.
 #
 # (copycheck's matcher has its own self-tests, in its stage.) Each test
 # counts once.
@@ -27,7 +32,8 @@ LOG=$LOGS/selftest.log
 selftest() {
 	local tree
 	tree=$(pristine_tree) &&
-		(cd "$HARNESS" && KTAP_KERNEL_TREE=$tree python3 -B -m unittest -v ktap_test codegen_test observer_test)
+		(cd "$HARNESS" && KTAP_KERNEL_TREE=$tree python3 -B -m unittest -v ktap_test codegen_test observer_test \
+			summary_test api_test)
 }
 
 status=ok
@@ -37,6 +43,7 @@ passed=$(grep -c '\.\.\. ok$' "$LOG" || true)
 failed=$(grep -cE '\.\.\. (FAIL|ERROR)$' "$LOG" || true)
 [ "$status" = ok ] || [ "$failed" -gt 0 ] || failed=1
 result selftest "$status" "$passed" "$failed" 0 \
-	"the checkers' self-tests (ktap.py on recorded logs, codegen.py, observer.py):" \
+	"the checkers' self-tests (ktap.py on recorded logs, codegen.py, observer.py," \
+	"summary.py, api.py):" \
 	"$passed passed, $failed failed ($LOG)"
 [ "$status" = ok ]
