@@ -64,36 +64,111 @@ const MEM_SIZE: usize = SZ_1M;
 /// The whole shared memory as bytes.
 type MemView<'a> = Mmio<'a, [u8]>;
 
-/// Lengths of the copies into and out of the BAR: around every power of two that a copy routine
-/// might treat specially, up to the whole BAR less one byte (the whole BAR is its own case).
-const LENGTHS: [usize; 26] = [
-    1,
-    2,
-    3,
-    4,
-    5,
-    7,
-    8,
-    9,
-    15,
-    16,
-    17,
-    63,
-    64,
-    65,
-    255,
-    256,
-    257,
-    4095,
-    4096,
-    4097,
-    65535,
-    65537,
-    262_143,
-    524_289,
-    MEM_SIZE - 3,
-    MEM_SIZE - 1,
+/// The copies into and out of the BAR, as `(case, length)`: lengths around every power of two that
+/// a copy routine might treat specially, up to the whole BAR less one byte (the whole BAR is its
+/// own case). Each case is named `copy_{length}_bytes`, which the build checks.
+const COPIES: [(&str, usize); 26] = [
+    ("copy_1_bytes", 1),
+    ("copy_2_bytes", 2),
+    ("copy_3_bytes", 3),
+    ("copy_4_bytes", 4),
+    ("copy_5_bytes", 5),
+    ("copy_7_bytes", 7),
+    ("copy_8_bytes", 8),
+    ("copy_9_bytes", 9),
+    ("copy_15_bytes", 15),
+    ("copy_16_bytes", 16),
+    ("copy_17_bytes", 17),
+    ("copy_63_bytes", 63),
+    ("copy_64_bytes", 64),
+    ("copy_65_bytes", 65),
+    ("copy_255_bytes", 255),
+    ("copy_256_bytes", 256),
+    ("copy_257_bytes", 257),
+    ("copy_4095_bytes", 4095),
+    ("copy_4096_bytes", 4096),
+    ("copy_4097_bytes", 4097),
+    ("copy_65535_bytes", 65535),
+    ("copy_65537_bytes", 65537),
+    ("copy_262143_bytes", 262_143),
+    ("copy_524289_bytes", 524_289),
+    ("copy_1048573_bytes", MEM_SIZE - 3),
+    ("copy_1048575_bytes", MEM_SIZE - 1),
 ];
+
+const _: () = {
+    let mut i = 0;
+    while i < COPIES.len() {
+        assert!(is_copy_name(COPIES[i].0, COPIES[i].1));
+        i += 1;
+    }
+};
+
+/// Whether `name` is `copy_{len}_bytes`, with `len` in decimal as `{}` prints it.
+const fn is_copy_name(name: &str, len: usize) -> bool {
+    const PREFIX: &[u8] = b"copy_";
+    const SUFFIX: &[u8] = b"_bytes";
+    let name = name.as_bytes();
+    if name.len() <= PREFIX.len() + SUFFIX.len() {
+        return false;
+    }
+    let digits_end = name.len() - SUFFIX.len();
+    let mut i = 0;
+    while i < PREFIX.len() {
+        if name[i] != PREFIX[i] {
+            return false;
+        }
+        i += 1;
+    }
+    i = 0;
+    while i < SUFFIX.len() {
+        if name[digits_end + i] != SUFFIX[i] {
+            return false;
+        }
+        i += 1;
+    }
+    // The digits, from the last: each must be the next of `len`'s, with none left over and no
+    // leading zero.
+    let (mut at, mut rest) = (digits_end, len);
+    while at > PREFIX.len() {
+        at -= 1;
+        // CAST: A decimal digit fits in a byte.
+        if name[at] != b'0' + (rest % 10) as u8 {
+            return false;
+        }
+        rest /= 10;
+    }
+    rest == 0 && (name[PREFIX.len()] != b'0' || digits_end == PREFIX.len() + 1)
+}
+
+/// The cases of the suite, in the order [`exercise`] reports them: the BAR and the host's bytes,
+/// the copy of the whole BAR and those of [`COPIES`], then errors, moves and fills.
+const CASES: [&str; 34] = ktap::join(&[
+    &[
+        "byte_view_of_whole_bar",
+        "host_pattern_seen",
+        "copy_whole_bar",
+    ],
+    &copy_cases(),
+    &[
+        "length_mismatch_einval",
+        "out_of_range_erange",
+        "copy_from_view_memmove",
+        "fill_windows",
+        "fill_whole_bar",
+    ],
+]);
+
+/// The names of the cases of [`COPIES`].
+const fn copy_cases() -> [&'static str; COPIES.len()] {
+    let mut cases = [""; COPIES.len()];
+    let mut i = 0;
+    while i < COPIES.len() {
+        cases[i] = COPIES[i].0;
+        i += 1;
+    }
+    cases
+}
 
 /// Moves between two windows of the BAR, as `(source, destination, length)`: disjoint, the same
 /// window, and overlapping in both directions by less than, exactly and more than the 256 bytes
@@ -444,9 +519,9 @@ fn exercise(pdev: &pci::Device<Core<'_>>, suite: &mut Suite<'_>) -> Result {
         host_pattern_seen(mem, &mut run.scratch)
     });
     suite.run("copy_whole_bar", || run.whole_bar());
-    for len in LENGTHS {
+    for (case, len) in COPIES {
         let result = run.copies_of(len);
-        suite.case(fmt!("copy_{}_bytes", len), result);
+        suite.case(case, result);
     }
     suite.run("length_mismatch_einval", || run.length_mismatch());
     suite.run("out_of_range_erange", || run.out_of_range());
@@ -461,7 +536,7 @@ fn exercise(pdev: &pci::Device<Core<'_>>, suite: &mut Suite<'_>) -> Result {
     ));
     suite.note(fmt!(
         "summary: {} copies, {} moves and {} fills of up to 1 MiB checked against the model",
-        2 * LENGTHS.len() + 1,
+        2 * COPIES.len() + 1,
         MOVES.len(),
         FILLS.len() + 1
     ));
@@ -490,7 +565,9 @@ impl pci::Driver for IvshmemDriver {
     ) -> impl PinInit<Self::Data<'bound>, Error> + 'bound {
         pdev.enable_device_mem()?;
 
-        ktap::probe_suite("io_ivshmem", pdev.as_ref(), |suite| exercise(pdev, suite))
+        ktap::probe_suite("io_ivshmem", pdev.as_ref(), &CASES, |suite| {
+            exercise(pdev, suite)
+        })
     }
 }
 

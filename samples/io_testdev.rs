@@ -171,6 +171,14 @@ fn port_widths(mem: &MemBar<'_>, ports: &PortBar<'_>) -> Result<[u32; 3]> {
     Ok([byte, word, count()])
 }
 
+/// The cases of the suite, in the order [`exercise`] reports them.
+const CASES: [&str; 4] = [
+    "bar_spaces",
+    "memory_bar0",
+    "port_bar1",
+    "port_widths_seen_by_device",
+];
+
 fn exercise(pdev: &pci::Device<Core<'_>>, suite: &mut Suite<'_>) -> Result {
     // Each BAR only maps through the function of its space.
     suite.run("bar_spaces", || {
@@ -234,7 +242,9 @@ impl pci::Driver for TestdevDriver {
         // Memory and I/O port decoding: the port BAR needs both.
         pdev.enable_device()?;
 
-        ktap::probe_suite("io_testdev", pdev.as_ref(), |suite| exercise(pdev, suite))
+        ktap::probe_suite("io_testdev", pdev.as_ref(), &CASES, |suite| {
+            exercise(pdev, suite)
+        })
     }
 }
 

@@ -113,8 +113,29 @@ const _: () = assert!(SLICE_AT + SLICE_WINDOW <= MAPPED && TYPED_AT + 64 <= SLIC
 
 type Bar<'a> = pci::Bar<'a, MAPPED>;
 
+/// The cases of [`every_form!`], in the order it runs them.
+const EVERY_FORM: [&str; 17] = [
+    "region_u8",
+    "region_u16",
+    "region_u32",
+    "region_u64",
+    "region_u8_build_time",
+    "region_u16_build_time",
+    "region_u32_build_time",
+    "region_u8_errors",
+    "region_u16_errors",
+    "region_u32_errors",
+    "region_u64_errors",
+    "typed_fields",
+    "typed_errors",
+    "slice_copies",
+    "slice_errors",
+    "moves_every_overlap",
+    "moves_in_chunks",
+];
+
 /// Runs the checks that every backend with all widths must pass on a region view, a typed
-/// view and a byte view.
+/// view and a byte view: the cases of [`EVERY_FORM`].
 macro_rules! every_form {
     ($suite:expr, $region:expr, $typed:expr, $slice:expr) => {{
         let suite: &mut Suite<'_> = &mut *$suite;
@@ -139,8 +160,24 @@ macro_rules! every_form {
     }};
 }
 
+/// The cases of [`beyond_7_3!`], in the order it runs them.
+const BEYOND_7_3: [&str; 12] = [
+    "align8_region_u64_build_time",
+    "windows",
+    "byte_views",
+    "build_checked_casts",
+    "fill_region",
+    "fill_typed",
+    "fill_slice",
+    "split_64bit_halves",
+    "fifo",
+    "byte_order",
+    "offsets_in_typed_view",
+    "registers_in_typed_view",
+];
+
 /// Runs the checks of what the layer adds beyond 7.3 on a region view, a typed view and a byte
-/// view of a backend that has every width and byte order.
+/// view of a backend that has every width and byte order: the cases of [`BEYOND_7_3`].
 macro_rules! beyond_7_3 {
     ($suite:expr, $region:expr, $typed:expr, $slice:expr) => {{
         let suite: &mut Suite<'_> = &mut *$suite;
@@ -252,6 +289,14 @@ fn mmio_try_copies(bar: &Bar<'_>) -> Result {
     Ok(())
 }
 
+/// The cases of `io_mmio`, in the order [`mmio_suite`] reports them.
+const MMIO_CASES: [&str; 32] = ktap::join(&[
+    &["bar_size"],
+    &EVERY_FORM,
+    &BEYOND_7_3,
+    &["try_copies_against_raw_bar", "debug_format"],
+]);
+
 fn mmio_suite(suite: &mut Suite<'_>, pdev: &pci::Device<Core<'_>>, bar: &Bar<'_>) -> Result {
     let views = suite.step("views_of_bar2", Views::new(bar))?;
     suite.note(fmt!(
@@ -300,6 +345,13 @@ fn mmio_suite(suite: &mut Suite<'_>, pdev: &pci::Device<Core<'_>>, bar: &Bar<'_>
     });
     Ok(())
 }
+
+/// The cases of `io_relaxed_mmio`, in the order [`relaxed_suite`] reports them.
+const RELAXED_CASES: [&str; 31] = ktap::join(&[
+    &EVERY_FORM,
+    &BEYOND_7_3,
+    &["debug_format", "relaxed_and_ordered_agree"],
+]);
 
 fn relaxed_suite(suite: &mut Suite<'_>, bar: &Bar<'_>) -> Result {
     let views = suite.step("views_of_bar2", Views::new(bar))?;
@@ -371,6 +423,18 @@ fn sysmap_cross_copies(io: IoSysMap<'_, [u8]>) -> Result {
     sys.copy_to_slice(&mut got);
     compare("system memory", &got, &sys_model)
 }
+
+/// The cases of `io_iosysmap`, in the order [`iosysmap_suite`] reports them.
+const IOSYSMAP_CASES: [&str; 33] = ktap::join(&[
+    &["is_iomem"],
+    &EVERY_FORM,
+    &BEYOND_7_3,
+    &[
+        "copies_between_io_and_sys",
+        "byte_order_same_on_io_and_sys",
+        "debug_format",
+    ],
+]);
 
 fn iosysmap_suite(suite: &mut Suite<'_>, bar: &Bar<'_>) -> Result {
     let views = suite.step("views_of_bar2", Views::new(bar))?;
@@ -596,6 +660,24 @@ fn coherent_errors(buf: &Coherent<[u8]>) -> Result<usize> {
     }
     Ok(errors)
 }
+
+/// The cases of `io_coherent`, in the order [`coherent_suite`] reports them.
+const COHERENT_CASES: [&str; 24] = ktap::join(&[
+    &[
+        "allocations_are_zeroed",
+        "typed_fields",
+        "typed_errors",
+        "slice_copies",
+        "slice_errors",
+        "moves_every_overlap",
+        "moves_in_chunks",
+        "cpu_view_sees_writes",
+        "dma_address_after_projection",
+        "errors_touch_nothing_dma_address_kept",
+    ],
+    &BEYOND_7_3,
+    &["dma_address_of_windows_and_casts", "debug_format"],
+]);
 
 fn coherent_suite(suite: &mut Suite<'_>, pdev: &pci::Device<Core<'_>>) -> Result {
     let dev = pdev.as_ref();
@@ -1039,6 +1121,9 @@ impl Drop for Disconnected<'_, '_> {
 
 /// The PCI core itself fails the cycles: its C accessors return `PCIBIOS_DEVICE_NOT_FOUND`
 /// (which `pcibios_err_to_errno()` makes `ENODEV`), reads set all ones.
+///
+/// This checks the PCI core, not the layer: it is the precondition of the cases of failed
+/// cycles, a step.
 fn failed_in_pci_core(pdev: &pci::Device<Core<'_>>) -> Result {
     let raw = core::ptr::from_ref(pdev)
         .cast::<bindings::pci_dev>()
@@ -1143,6 +1228,25 @@ fn failed_writes(pdev: &pci::Device<Core<'_>>) -> Result {
     Ok(())
 }
 
+/// The cases of `io_config_space`, in the order [`config_space_suite`] reports them.
+const CONFIG_SPACE_CASES: [&str; 15] = [
+    "size",
+    "read_only_ids_every_width",
+    "interrupt_line_every_width",
+    "errors",
+    "copy_read_whole_header",
+    "byte_order_ids",
+    "try_accessors",
+    "fill",
+    "debug_format",
+    "try_copies_against_c",
+    "copy_from_view_within_config",
+    "failed_cycle_try_accessors_enodev",
+    "failed_cycle_plain_reads_all_ones",
+    "failed_cycle_try_copies_enodev",
+    "failed_cycle_writes_never_reached",
+];
+
 fn config_space_suite(suite: &mut Suite<'_>, pdev: &pci::Device<Core<'_>>) -> Result {
     let cfg = pdev.config_space();
     suite.run("size", || {
@@ -1235,7 +1339,7 @@ fn config_space_suite(suite: &mut Suite<'_>, pdev: &pci::Device<Core<'_>>) -> Re
     // A failed configuration cycle: the PCI core's own state for a device that is gone.
     let saved = suite.step("save_header", c_config::bytes::<_, 0x40>(pdev))?;
     let gone = suite.step("mark_device_disconnected", Ok(Disconnected::new(pdev)))?;
-    suite.run("failed_cycle_in_pci_core", || failed_in_pci_core(pdev));
+    suite.step("failed_cycle_in_pci_core", failed_in_pci_core(pdev))?;
     suite.run("failed_cycle_try_accessors_enodev", || {
         failed_try_accessors(pdev)
     });
@@ -1280,20 +1384,22 @@ fn run(pdev: &pci::Device<Core<'_>>) -> Result {
     let bar = pdev.iomap_region_sized::<MAPPED>(SHM_BAR, c"io_device_test");
     let bar = || bar.as_ref().map_err(|e| *e);
 
-    let mmio = ktap::suite(1, "io_mmio", |suite| {
+    let mmio = ktap::suite(1, "io_mmio", &MMIO_CASES, |suite| {
         let bar = suite.step("map_bar2", bar())?;
         mmio_suite(suite, pdev, bar)
     });
-    let relaxed = ktap::suite(2, "io_relaxed_mmio", |suite| {
+    let relaxed = ktap::suite(2, "io_relaxed_mmio", &RELAXED_CASES, |suite| {
         let bar = suite.step("map_bar2", bar())?;
         relaxed_suite(suite, bar)
     });
-    let iosysmap = ktap::suite(3, "io_iosysmap", |suite| {
+    let iosysmap = ktap::suite(3, "io_iosysmap", &IOSYSMAP_CASES, |suite| {
         let bar = suite.step("map_bar2", bar())?;
         iosysmap_suite(suite, bar)
     });
-    let coherent = ktap::suite(4, "io_coherent", |suite| coherent_suite(suite, pdev));
-    let config = ktap::suite(5, "io_config_space", |suite| {
+    let coherent = ktap::suite(4, "io_coherent", &COHERENT_CASES, |suite| {
+        coherent_suite(suite, pdev)
+    });
+    let config = ktap::suite(5, "io_config_space", &CONFIG_SPACE_CASES, |suite| {
         config_space_suite(suite, pdev)
     });
     mmio.and(relaxed).and(iosysmap).and(coherent).and(config)

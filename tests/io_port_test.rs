@@ -800,6 +800,30 @@ fn devres_bar(pdev: &pci::Device<Core<'_>>, ports: &PortBar<'_>) -> Result {
     Ok(())
 }
 
+/// The cases of the suite, in the order they are reported: the probe's check of I/O decoding,
+/// then those of [`run`].
+const CASES: [&str; 19] = [
+    "io_decoding_enabled",
+    "bar_spaces",
+    "headers_every_width",
+    "same_as_memory_bar",
+    "byte_order",
+    "registers_in_typed_view",
+    "counted_writes",
+    "fifo",
+    "fill",
+    "errors",
+    "debug_format",
+    "widths_counted_by_no_eventfd",
+    "widths_seen_by_datamatch_eventfd",
+    "widths_seen_by_wildcard_eventfd",
+    "byte_order_writes_on_the_bus",
+    "byte_order_and_width",
+    "copies_write_byte_cycles",
+    "copy_from_view_between_ports",
+    "devres_bar_revoked_and_released",
+];
+
 fn run(suite: &mut Suite<'_>, pdev: &pci::Device<Core<'_>>) -> Result {
     suite.run("bar_spaces", || bar_spaces(pdev));
     let ports = suite.step(
@@ -899,7 +923,7 @@ impl pci::Driver for PortTest {
         let command = pdev.config_space().read16(4);
 
         // A failed check fails its case and the suite; a failed step fails the probe too.
-        ktap::probe_suite("io_port", pdev.as_ref(), |suite| {
+        ktap::probe_suite("io_port", pdev.as_ref(), &CASES, |suite| {
             suite.note(fmt!("command register {:#06x}", command));
             suite.run("io_decoding_enabled", || {
                 check!(command & 1 != 0);
