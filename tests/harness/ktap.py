@@ -96,7 +96,9 @@ Expectation files (*.expect) hold one check a line; `#` starts a comment:
     suite NAME N ARCH=M ...
                    as above, but on architecture ARCH (--arch) exactly M
                    cases: for cases that cannot run there, which the suite
-                   itself reports as skipped with the reason.
+                   itself reports as skipped with the reason. ARCH=- says
+                   that the suite does not run on ARCH at all (a device of
+                   another machine), and fails if it does.
     log REGEX      some console line (time stamp removed) must match REGEX.
                    A gate, not counted: a log line is not a test. Use it for
                    what must have happened (a driver bound its device, a
@@ -560,12 +562,17 @@ def read_expectations(paths, report, arch=""):
                     words = arg.split()
                     per_arch = dict(w.partition("=")[::2] for w in words[2:])
                     if (len(words) < 2 or not words[1].isdigit()
-                            or not all(a and n.isdigit() for a, n in per_arch.items())):
+                            or not all(a and (n.isdigit() or n == "-")
+                                       for a, n in per_arch.items())):
                         report.fail(f"{where}: 'suite' takes a name and a case count, "
                                     f"then ARCH=COUNT overrides, not '{arg}'")
                         continue
-                    count = int(per_arch.get(arch, words[1]))
-                    expectations.append((kind, words[0], count, where, upstream))
+                    count = per_arch.get(arch, words[1])
+                    if count == "-":
+                        # Not on this architecture: the suite must not run.
+                        expectations.append(("absent", words[0], None, where, upstream))
+                        continue
+                    expectations.append((kind, words[0], int(count), where, upstream))
                 elif kind in ("log", "check"):
                     try:
                         re.compile(arg)
@@ -585,7 +592,12 @@ def upstream_suites(expectations):
 def check_expectations(expectations, lines, suites, report):
     named = set()
     for kind, arg, count, where, upstream in expectations:
-        if kind == "suite":
+        if kind == "absent":
+            named.add(arg)
+            if arg in suites:
+                report.fail(f"suite {arg} ran, but is expected not to on this architecture "
+                            f"({where})", upstream)
+        elif kind == "suite":
             named.add(arg)
             suite = suites.get(arg)
             if suite is None:

@@ -353,6 +353,17 @@ class Documents(unittest.TestCase):
                                               r"expected \(.*0\.expect:1\)$")
                 self.assertEqual((report.passed, report.skipped), (2, 1))
 
+    def test_suite_absent_on_an_architecture(self):
+        log = ["KTAP version 1", "1..1", "    # Subtest: s", "    1..1", "    ok 1 a", "ok 1 s"]
+        report, _ = self.check(log, ["suite s 1 arm64=-"], arch="x86_64")
+        self.assertEqual(report.problems, [])
+        report, _ = self.check(log, ["suite s 1 arm64=-"], arch="arm64")
+        self.assertEqual(len(report.problems), 1)
+        self.assertRegex(report.problems[0], r"^suite s ran, but is expected not to on this "
+                                             r"architecture")
+        report, _ = self.check([], ["suite s 1 arm64=-"], arch="arm64")
+        self.assertEqual(report.problems, [])
+
     def test_malformed_expectations(self):
         report, _ = self.check([], ["suite s", "suite s x", "logs ^x", "log (",
                                     "suite s 3 arm64", "suite s 3 =2"])
