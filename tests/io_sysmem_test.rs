@@ -9,6 +9,10 @@
 //! - `io_sysmem_copy`: slice copies in every size, and view-to-view moves checked against a
 //!   `memmove()` model, overlapping in both directions.
 //! - `io_sysmap_sys`: the same on `IoSysMap::Sys` and on an `EitherView`.
+//! - `io_compat_7_3`: location types a 7.3 driver may write for itself (its own types on every
+//!   base, a generic adapter over any location, a register value as its own location on a byte
+//!   view, its own `LocatedRegister`), built against the layer without colliding with its impls
+//!   (E0119) and used for real accesses.
 //! - `io_sysmem_beyond`: what the layer adds beyond 7.3 (8-byte aligned regions, windows, byte
 //!   views, build-time checked casts, fill, byte-order types, split 64-bit accesses, FIFO
 //!   accessors, offsets and registers in typed views, `Debug`), on `SysMem`, `IoSysMap::Sys` and
@@ -686,6 +690,193 @@ mod beyond {
                 .contains(raw.to_str().map_err(|_| EINVAL)?));
         }
         debug_is(Le32::new(0x1234), fmt!("Le32(0x1234)"))
+    }
+}
+
+#[kunit_tests(io_compat_7_3)]
+mod compat {
+    use kernel::{
+        io::{
+            register,
+            register::LocatedRegister,
+            Align8,
+            Io,
+            IoLoc,
+            Region,
+            RegisterBlock,
+            SysMem, //
+        },
+        prelude::*,
+    };
+
+    use crate::checks::check_eq;
+
+    register! {
+        /// A driver's register, at offset 4 of its block.
+        DOORBELL(u32) @ 0x4 {
+            31:0 value;
+        }
+    }
+
+    /// The driver's own location: the doorbell, per base.
+    struct Doorbell;
+
+    impl IoLoc<[u8], u32> for Doorbell {
+        type IoType = u32;
+        fn offset(self) -> usize {
+            4
+        }
+    }
+
+    impl<const SIZE: usize> IoLoc<Region<SIZE>, u32> for Doorbell {
+        type IoType = u32;
+        fn offset(self) -> usize {
+            4
+        }
+    }
+
+    impl<const SIZE: usize> IoLoc<Region<SIZE, Align8>, u32> for Doorbell {
+        type IoType = u32;
+        fn offset(self) -> usize {
+            4
+        }
+    }
+
+    impl IoLoc<Block, u32> for Doorbell {
+        type IoType = u32;
+        fn offset(self) -> usize {
+            4
+        }
+    }
+
+    /// The driver's own location on every base at once: the status byte.
+    struct Status;
+
+    impl<Base: ?Sized> IoLoc<Base, u8> for Status {
+        type IoType = u8;
+        fn offset(self) -> usize {
+            1
+        }
+    }
+
+    /// A driver's generic adapter: any location, one eight-byte bank further on.
+    struct Plus<L>(L);
+
+    impl<Base: ?Sized, T, L: IoLoc<Base, T>> IoLoc<Base, T> for Plus<L> {
+        type IoType = L::IoType;
+        fn offset(self) -> usize {
+            self.0.offset() + 8
+        }
+    }
+
+    /// A driver's register value as its own location on a byte view, as 7.3 allows.
+    impl IoLoc<[u8], DOORBELL> for DOORBELL {
+        type IoType = u32;
+        fn offset(self) -> usize {
+            4
+        }
+    }
+
+    /// A driver's wrapper of anything that knows where to write itself.
+    struct Logged<V>(V);
+
+    impl<Base: ?Sized, V: LocatedRegister<Base>> LocatedRegister<Base> for Logged<V> {
+        type Value = V::Value;
+        type Location = V::Location;
+        fn into_io_op(self) -> (V::Location, V::Value) {
+            self.0.into_io_op()
+        }
+    }
+
+    /// A register block of the driver's, opted in to offsets and registers.
+    #[repr(C)]
+    #[derive(FromBytes, IntoBytes)]
+    struct Block {
+        ctrl: u32,
+        doorbell: u32,
+        bank1: [u32; 2],
+    }
+
+    impl RegisterBlock for Block {}
+
+    /// 16 bytes, aligned to 8 so that every region type fits them.
+    type Words = [u64; 2];
+
+    fn word(words: &Words, at: usize) -> u32 {
+        let bytes = words.as_bytes();
+        u32::from_ne_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]])
+    }
+
+    #[test]
+    fn driver_location_types_on_every_base() -> Result {
+        let mut words: Words = [0; 2];
+        let io = SysMem::from_mut(&mut words.as_mut_bytes()[..]);
+        io.try_write(Doorbell, 0x11)?;
+        io.try_write(Status, 0x22u8)?;
+        check_eq!(io.try_read(Doorbell), Ok(0x11));
+        let io = SysMem::<Region<16>>::try_from_bytes(words.as_mut_bytes())?;
+        check_eq!(io.read(Doorbell), 0x11);
+        io.write(Doorbell, 0x33);
+        check_eq!(io.read::<u8, _>(Status), 0x22);
+        let io = SysMem::<Region<16, Align8>>::try_from_bytes(words.as_mut_bytes())?;
+        io.write(Doorbell, io.read(Doorbell) + 1);
+        check_eq!(word(&words, 4), 0x34);
+
+        let mut block = Block { ctrl: 0, doorbell: 0, bank1: [0; 2] };
+        let io = SysMem::from_mut(&mut block);
+        io.write(Doorbell, 0x55);
+        io.write(Status, 0x66u8);
+        check_eq!((block.doorbell, block.ctrl.to_ne_bytes()[1]), (0x55, 0x66));
+        Ok(())
+    }
+
+    #[test]
+    fn generic_adapter_on_every_base() -> Result {
+        let mut words: Words = [0; 2];
+        let io = SysMem::from_mut(&mut words.as_mut_bytes()[..]);
+        io.try_write(Plus(0usize), 0x11u32)?;
+        io.try_write(Plus(DOORBELL), DOORBELL::from_raw(0x22))?;
+        check_eq!(io.try_read::<u32, _>(Plus(Plus(0usize))).err(), Some(ERANGE));
+        check_eq!((word(&words, 8), word(&words, 12)), (0x11, 0x22));
+
+        let io = SysMem::<Region<16>>::try_from_bytes(words.as_mut_bytes())?;
+        check_eq!(io.read(Plus(DOORBELL)).into_raw(), 0x22);
+        io.write(Plus(Doorbell), 0x33);
+        let io = SysMem::<Region<16, Align8>>::try_from_bytes(words.as_mut_bytes())?;
+        io.write(Plus(DOORBELL), DOORBELL::from_raw(io.read(Plus(Doorbell)) + 1));
+        check_eq!(word(&words, 12), 0x34);
+
+        let mut block = Block { ctrl: 0, doorbell: 0, bank1: [0; 2] };
+        let io = SysMem::from_mut(&mut block);
+        io.write(Plus(DOORBELL), DOORBELL::from_raw(0x44));
+        io.write(Plus(0usize), 0x55u32);
+        check_eq!(block.bank1, [0x55, 0x44]);
+        Ok(())
+    }
+
+    #[test]
+    fn register_value_as_its_own_location_on_bytes() -> Result {
+        let mut words: Words = [0; 2];
+        let io = SysMem::from_mut(&mut words.as_mut_bytes()[..]);
+        let value = DOORBELL::from_raw(0x77);
+        io.try_write(value, value)?;
+        check_eq!(io.try_read(DOORBELL)?.into_raw(), 0x77);
+        check_eq!(word(&words, 4), 0x77);
+        Ok(())
+    }
+
+    #[test]
+    fn driver_located_register() -> Result {
+        let mut words: Words = [0; 2];
+        let io = SysMem::<Region<16>>::try_from_bytes(words.as_mut_bytes())?;
+        io.write_reg(Logged(DOORBELL::from_raw(0x88)));
+        let io = SysMem::<Region<16, Align8>>::try_from_bytes(words.as_mut_bytes())?;
+        io.try_write_reg(Logged(Logged(DOORBELL::from_raw(io.read(DOORBELL).into_raw() + 1))))?;
+        check_eq!(word(&words, 4), 0x89);
+        let mut block = Block { ctrl: 0, doorbell: 0, bank1: [0; 2] };
+        SysMem::from_mut(&mut block).write_reg(Logged(DOORBELL::from_raw(0x99)));
+        check_eq!(block.doorbell, 0x99);
+        Ok(())
     }
 }
 

@@ -1270,10 +1270,12 @@ where
     check_eq!(io.copy_read(), model);
     check_eq!(io.read(MIXED_ARR::at(1)).value().get(), 0xa001);
 
-    // On the byte view of the same location, the registers are checked at runtime.
+    // On the byte view of the same location, the registers are checked at runtime. A byte view
+    // takes the register locations (`MIXED_W` is a `FixedRegisterLoc`), not a register value as
+    // its own location (`write_reg`): see `io/locations.rs`.
     let bytes = io.as_bytes();
     check_eq!(bytes.try_read(MIXED_W)?.into_raw(), 0xbeef_5678);
-    bytes.try_write_reg(MIXED_W::from_raw(0x0101_0202))?;
+    bytes.try_write(MIXED_W, MIXED_W::from_raw(0x0101_0202))?;
     model.w = 0x0101_0202;
     let short = io_project!(bytes, [try: 0..16]);
     check_eq!(short.try_read(MIXED_Q)?.into_raw(), model.q);

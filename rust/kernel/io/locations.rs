@@ -116,21 +116,17 @@ offset_locations! {
 )]
 pub trait RegisterBlock: FromBytes + IntoBytes {}
 
-/// Implements [`IoLoc`] on a base for every kind of `register!` location, and [`LocatedRegister`]
-/// for fixed registers, each borrowing the offset of 7.3's impl for an `Align4` [`Region`].
+/// Implements [`IoLoc`] on a base for the location types of `io::register` and `()`, each
+/// borrowing the offset of 7.3's impl for an `Align4` [`Region`].
 ///
-/// Every impl names the kind of location it is for: `()`, a register type (which only `register!`
-/// makes a [`FixedRegister`]), or one of the location types of `io::register`. None is a blanket
-/// impl over any location `L`, which would overlap a driver's own location type or a generic
-/// adapter of its own (`impl<B, T, L: IoLoc<B, T>> IoLoc<B, T> for Plus<L>`, E0119). The bases
-/// are ones a 7.3 driver cannot have written these impls for: regions of another alignment than
-/// 7.3's, and structs that opted in with [`RegisterBlock`], which 7.3 does not have.
+/// Every impl names the kind of location it is for, a type of the kernel crate's. None is a
+/// blanket impl over any location `L`, which would overlap a driver's own location type or a
+/// generic adapter of its own (`impl<B, T, L: IoLoc<B, T>> IoLoc<B, T> for Plus<L>`, E0119).
 #[cfg(CONFIG_RUST)]
 macro_rules! register_locations {
     ($($generics:tt $base:ty;)*) => {$(
         register_locations!(@kinds $generics $base;
             [T: FixedRegister] ();
-            [T: FixedRegister] T;
             [T: FixedRegister] FixedRegisterLoc<T>;
             [T: RelativeRegister, B: RegisterBase<T::BaseFamily> + ?Sized]
                 RelativeRegisterLoc<T, B>;
@@ -138,7 +134,6 @@ macro_rules! register_locations {
             [T: RelativeRegisterArray, B: RegisterBase<T::BaseFamily> + ?Sized]
                 RelativeRegisterArrayLoc<T, B>;
         );
-        register_locations!(@located $generics $base);
     )*};
     (@kinds $generics:tt $base:ty; $($bounds:tt $loc:ty;)*) => {$(
         register_locations!(@one $generics $bounds $base; $loc);
@@ -153,7 +148,29 @@ macro_rules! register_locations {
             }
         }
     };
-    (@located [$($generics:tt)*] $base:ty) => {
+}
+
+/// Implements, on a base, what a fixed register's value does as its own location: [`IoLoc`] for
+/// the register type itself (a register value names its own location) and [`LocatedRegister`]
+/// (`write_reg(value)`).
+///
+/// The register type is a driver's own type (`register!` defines it in the driver), so these
+/// are only for bases a 7.3 driver cannot have given it impls for: regions of another alignment
+/// than 7.3's, and structs that opted in with [`RegisterBlock`]. On a byte view a 7.3 driver may
+/// already have written `impl IoLoc<[u8], MyReg> for MyReg` itself; the location types of
+/// [`register_locations`] serve there.
+#[cfg(CONFIG_RUST)]
+macro_rules! located_registers {
+    ($([$($generics:tt)*] $base:ty;)*) => {$(
+        impl<$($generics)* T: FixedRegister> IoLoc<$base, T> for T {
+            type IoType = T::Storage;
+
+            #[inline(always)]
+            fn offset(self) -> usize {
+                T::OFFSET
+            }
+        }
+
         impl<$($generics)* T: FixedRegister> LocatedRegister<$base> for T {
             type Value = T;
             type Location = FixedRegisterLoc<T>;
@@ -163,11 +180,18 @@ macro_rules! register_locations {
                 (FixedRegisterLoc::new(), self)
             }
         }
-    };
+    )*};
 }
 
 #[cfg(CONFIG_RUST)]
 register_locations! {
+    [const SIZE: usize,] Region<SIZE, Align8>;
+    [] [u8];
+    [S: RegisterBlock,] S;
+}
+
+#[cfg(CONFIG_RUST)]
+located_registers! {
     [const SIZE: usize,] Region<SIZE, Align8>;
     [S: RegisterBlock,] S;
 }
