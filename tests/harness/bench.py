@@ -152,7 +152,7 @@ def targets(args):
     lines = []
     probes, sizes_, tput = load(args.probes), load(args.sizes), load(args.throughput)
     if probes:
-        mmio = [n for n, kind, _ in PROBES
+        mmio = [n for n, kind, *_ in PROBES
                 if kind in ("mmio", "mmio0", "checked", "fence", "nofence")]
         ours = {n: probes["probes"][n]["ours"] for n in mmio}
         c = {n: probes["probes"][n]["C"] for n in mmio}
@@ -163,7 +163,7 @@ def targets(args):
         if "upstream 7.3" in probes["columns"]:
             # Instructions an access runs: the probe's, plus those of the C helpers it calls.
             worse = []
-            for n, _, _ in PROBES:
+            for n, *_ in PROBES:
                 o, u = probes["probes"][n]["ours"], probes["probes"][n]["upstream 7.3"]
                 if not (o and u):
                     continue
@@ -173,7 +173,7 @@ def targets(args):
             lines.append("ours at or below upstream 7.3 on every probe (instructions run, "
                          "helpers included; calls): " +
                          ("met" if not worse else "NOT met (" + ", ".join(worse) + ")"))
-        plain = [n for n, kind, _ in PROBES if kind in ("mmio", "mmio0")]
+        plain = [n for n, kind, *_ in PROBES if kind in ("mmio", "mmio0")]
 
         def count(entry):
             # arm64: what codegen.py's rules compare (no leaf frame record, C's

@@ -68,28 +68,29 @@ import struct
 import subprocess
 import sys
 
-# name, kind, what it does
+# name, kind, what it does, and the C accessor of its access (None if it
+# makes none: system memory, configuration space)
 PROBES = [
-    ("mmio_read", "mmio", "Mmio field read (offset 4), readl()"),
-    ("mmio_read0", "mmio0", "Mmio field read (offset 0), readl()"),
-    ("mmio_read8", "mmio0", "Mmio<u8> read_val, readb()"),
-    ("mmio_read16", "mmio0", "Mmio<u16> read_val, readw()"),
-    ("mmio_read64", "mmio0", "Mmio<u64> read_val, readq()"),
-    ("mmio_write8", "mmio0", "Mmio<u8> write_val, writeb()"),
-    ("mmio_write16", "mmio0", "Mmio<u16> write_val, writew()"),
-    ("mmio_write64", "mmio0", "Mmio<u64> write_val, writeq()"),
-    ("mmio_write", "mmio", "Mmio field write (offset 8), writel()"),
-    ("relaxed_read", "mmio", "RelaxedMmio field read, readl_relaxed()"),
-    ("relaxed_write", "mmio", "RelaxedMmio field write, writel_relaxed()"),
-    ("ordered_fence", "fence", "store; Mmio write (offset 0); store"),
-    ("relaxed_fence", "nofence", "store; RelaxedMmio write (offset 0); store"),
-    ("bar_read", "mmio", "&Bar read32(0x10), readl()"),
-    ("try_read32", "checked", "Mmio<Region> try_read32(runtime offset)"),
-    ("sysmem_read", "mem", "SysMem field read, READ_ONCE()"),
-    ("sysmem_write", "mem", "SysMem field write, WRITE_ONCE()"),
-    ("coherent_read", "mem", "&Coherent field read, READ_ONCE()"),
-    ("coherent_write", "mem", "&Coherent field write, WRITE_ONCE()"),
-    ("config_read", "config", "ConfigSpace read32(0x10), pci_read_config_dword()"),
+    ("mmio_read", "mmio", "Mmio field read (offset 4), readl()", "readl"),
+    ("mmio_read0", "mmio0", "Mmio field read (offset 0), readl()", "readl"),
+    ("mmio_read8", "mmio0", "Mmio<u8> read_val, readb()", "readb"),
+    ("mmio_read16", "mmio0", "Mmio<u16> read_val, readw()", "readw"),
+    ("mmio_read64", "mmio0", "Mmio<u64> read_val, readq()", "readq"),
+    ("mmio_write8", "mmio0", "Mmio<u8> write_val, writeb()", "writeb"),
+    ("mmio_write16", "mmio0", "Mmio<u16> write_val, writew()", "writew"),
+    ("mmio_write64", "mmio0", "Mmio<u64> write_val, writeq()", "writeq"),
+    ("mmio_write", "mmio", "Mmio field write (offset 8), writel()", "writel"),
+    ("relaxed_read", "mmio", "RelaxedMmio field read, readl_relaxed()", "readl_relaxed"),
+    ("relaxed_write", "mmio", "RelaxedMmio field write, writel_relaxed()", "writel_relaxed"),
+    ("ordered_fence", "fence", "store; Mmio write (offset 0); store", "writel"),
+    ("relaxed_fence", "nofence", "store; RelaxedMmio write (offset 0); store", "writel_relaxed"),
+    ("bar_read", "mmio", "&Bar read32(0x10), readl()", "readl"),
+    ("try_read32", "checked", "Mmio<Region> try_read32(runtime offset)", "readl"),
+    ("sysmem_read", "mem", "SysMem field read, READ_ONCE()", None),
+    ("sysmem_write", "mem", "SysMem field write, WRITE_ONCE()", None),
+    ("coherent_read", "mem", "&Coherent field read, READ_ONCE()", None),
+    ("coherent_write", "mem", "&Coherent field write, WRITE_ONCE()", None),
+    ("config_read", "config", "ConfigSpace read32(0x10), pci_read_config_dword()", None),
 ]
 
 # Probes whose checks are known to fail, and why: their failures count as
@@ -106,7 +107,7 @@ INSN = re.compile(r"^\s*([0-9a-f]+):\t(\S+)\s*([^\t]*)"
 # llvm-objdump's, for arm64: "       8:      \tldr\tw0, [x8]", with a relocation on
 # a line of its own after its instruction, "\t\t0000000000000010:  R_AARCH64_CALL26\tsym".
 INSN_A64 = re.compile(r"^\s*([0-9a-f]+):\s+([a-z][\w.]*)(?:\s+(.*?))?\s*(?://.*)?$")
-RELOC_A64 = re.compile(r"^\s*([0-9a-f]+):\s+R_AARCH64_\S+\s+(.+?)(?:[-+]0x[0-9a-f]+)?$")
+RELOC_A64 = re.compile(r"^\s*([0-9a-f]+):\s+R_(?:AARCH64|ARM)_\S+\s+(.+?)(?:[-+]0x[0-9a-f]+)?$")
 SELF_TARGET = re.compile(r"\b0x([0-9a-f]+) <[^>]+>")
 RETURN_THUNK = "__x86_return_thunk"
 # A branch target within the function, "13c <probe_x+0x27>" (objdump) or
@@ -114,7 +115,7 @@ RETURN_THUNK = "__x86_return_thunk"
 # same code in two functions lists alike.
 LOCAL_TARGET = re.compile(r"\b(?:0x)?[0-9a-f]+ <[^>+]+(\+0x[0-9a-f]+)?>")
 # ELF machine numbers.
-EM_X86_64, EM_AARCH64 = 62, 183
+EM_X86_64, EM_AARCH64, EM_ARM = 62, 183, 40
 # The calls of a sanitizer's report path.
 SANITIZER_REPORT = re.compile(r"^(__asan_report_|__ubsan_handle_)")
 
@@ -190,16 +191,27 @@ class Elf:
 
 
 def machine(obj):
-    return Elf(obj).machine
+    """The ELF machine of obj (ELF32 or ELF64: e_machine is at the same offset)."""
+    with open(obj, "rb") as f:
+        header = f.read(20)
+    if header[:4] != b"\x7fELF" or header[5] != 1:
+        raise ValueError(f"{obj}: not a little-endian ELF object")
+    return struct.unpack_from("<H", header, 18)[0]
 
 
 def functions(obj):
     """{name: [(mnemonic, operands, reloc symbol or None)]} for every function."""
-    if machine(obj) == EM_AARCH64:
+    if machine(obj) in (EM_AARCH64, EM_ARM):
         return functions_a64(obj)[0]
-    sizes = symbol_sizes(obj)
-    funcs, current, start = {}, None, 0
     listing = run("objdump", "-d", "-r", "-w", "--no-show-raw-insn", "--demangle=rust", obj)
+    return parse_x86(listing, symbol_sizes(obj))
+
+
+def parse_x86(listing, sizes):
+    """functions() of binutils objdump's listing of an x86-64 object, given the functions'
+    sizes: the instructions within each function's symbol, with the symbol of a relocation
+    on the same line (-w)."""
+    funcs, current, start = {}, None, 0
     for line in listing.splitlines():
         m = LABEL.match(line)
         if m:
@@ -218,8 +230,9 @@ def functions(obj):
 
 
 def functions_a64(obj):
-    """functions() of an arm64 object, and {(section, address): (mnemonic, operands)} of
-    every instruction, the out-of-line replacements of alternatives among them."""
+    """functions() of an arm64 (or 32-bit arm) object, and {(section, address): (mnemonic,
+    operands)} of every instruction, the out-of-line replacements of alternatives among
+    them."""
     listing = run("llvm-objdump-19", "-d", "-r", "--no-show-raw-insn", "--demangle", obj)
     return parse_a64(listing, symbol_sizes(obj))
 
@@ -303,7 +316,7 @@ def alternatives(obj):
 
 
 def is_call(mnem, target):
-    if mnem.startswith("call") or mnem in ("bl", "blr", "br"):
+    if mnem.startswith("call") or mnem in ("bl", "blr", "br", "blx"):
         return True
     if (mnem.startswith("jmp") or mnem == "b") and target:
         if target == RETURN_THUNK or target.startswith(".") or ".cold" in target:
@@ -342,7 +355,7 @@ def helper_sizes(kernel, names):
         f = line.split()
         if len(f) >= 8 and f[3] == "FUNC" and f[7] in wanted:
             symbols[f[7]] = (int(f[1], 16), int(f[2], 0))
-    a64 = machine(kernel) == EM_AARCH64
+    a64 = machine(kernel) in (EM_AARCH64, EM_ARM)
     tool, insn = ("llvm-objdump-19", INSN_A64) if a64 else ("objdump", INSN)
     sizes = {}
     for name, (start, size) in symbols.items():
@@ -359,7 +372,7 @@ def probe_table(path, prefix, kernel=None):
     funcs = functions(path)
     alts = alternatives(path) if machine(path) == EM_AARCH64 else {}
     table = {}
-    for name, _, _ in PROBES:
+    for name, *_ in PROBES:
         insns = funcs.get(prefix + name)
         table[name] = (measure(insns, alts.get(prefix + name, ()))
                        if insns is not None else None)
@@ -453,8 +466,10 @@ def cell(entry):
     return text
 
 
-def check(ours, c, exact=False, arch=EM_X86_64):
-    """Apply the rules to ours; returns (passed, failed, skipped, messages)."""
+def check(ours, c, exact=False, arch=EM_X86_64, helpers=False):
+    """Apply the rules to ours; returns (passed, failed, skipped, messages).
+    `helpers`: our MMIO accessors are the C accessors called through their
+    helpers (the configuration has no inline ones, or C's are out of line)."""
     a64 = arch == EM_AARCH64
     passed = failed = skipped = 0
     messages = []
@@ -472,26 +487,36 @@ def check(ours, c, exact=False, arch=EM_X86_64):
             failed += 1
             messages.append(f"FAIL {what}")
 
-    for name, kind, _ in PROBES:
+    for name, kind, _, accessor in PROBES:
         o, k = ours[name], c[name]
+        if o is None and k is None:
+            continue  # neither has it here: a 64-bit access on a 32-bit kernel
         if o is None or k is None:
             expect(False, f"{name}: probe missing (ours {o is not None}, C {k is not None})")
             continue
-        exact_kind = kind == "mmio0" or (exact and kind == "mmio")
+        mmio = kind in ("mmio", "mmio0", "fence", "nofence", "checked")
+        exact_kind = not helpers and (kind == "mmio0" or (exact and kind == "mmio"))
         # What the instruction rules compare: on arm64, the listings without a leaf
         # function's frame record, and C's with its widening folded (a64_normalize()).
         ol, kl = o["listing"], k["listing"]
         if a64:
             ol, kl = a64_normalize(ol), a64_normalize(kl)
         on, kn = len(ol), len(kl)
-        if kind in ("mmio", "mmio0", "mem", "checked", "fence", "nofence"):
+        if helpers and mmio:
+            # One call per access, to the helper of C's accessor: the C accessor it is.
+            want = [f"rust_helper_{accessor}"]
+            expect(o["costly"] == want,
+                   f"{name}: calls {o['costly']}, want {want} (the C accessor, out of line)")
+        elif mmio or kind == "mem":
             expect(not o["costly"],
                    f"{name}: {len(o['costly'])} calls ({', '.join(o['costly'])}), want 0")
-        if exact_kind or kind == "mem":
+        if kind == "mem":
             expect(on == kn, f"{name}: {on} instructions, C has {kn}")
         if exact_kind:
-            expect(ol == kl, f"{name}: not the C probe's instructions: {ol} against {kl}")
-        if kind == "mmio" and not exact:
+            # The same instructions, which are also the same count: one property.
+            expect(ol == kl, f"{name}: not the C probe's instructions ({on} against {kn}): "
+                             f"{ol} against {kl}")
+        if kind == "mmio" and not exact and not helpers:
             # On arm64, clang takes the address of the C accessors' asm in a register too.
             allowed = 0 if a64 else 1
             expect(on <= kn + allowed,
@@ -500,11 +525,14 @@ def check(ours, c, exact=False, arch=EM_X86_64):
             if a64:
                 kept, c_kept = a64_stores_one(o["listing"]), a64_stores_one(k["listing"])
             else:
-                kept = any(line.startswith("movl $0x1,") for line in o["listing"])
-                c_kept = any(line.startswith("movl $0x1,") for line in k["listing"])
+                kept = any(stores_one(line) for line in o["listing"])
+                c_kept = any(stores_one(line) for line in k["listing"])
             if kind == "fence":
                 expect(kept, f"{name}: the store of 1 is dropped, want kept")
-            else:
+            elif not helpers:
+                # Through an out-of-line helper the call itself orders normal memory
+                # around a relaxed access (more than C's), so the rule holds only for
+                # inline accessors.
                 expect(c_kept or not kept,
                        f"{name}: the store of 1 is kept, but C drops it")
         if kind == "config":
@@ -521,6 +549,12 @@ def check(ours, c, exact=False, arch=EM_X86_64):
     return passed, failed, skipped, messages
 
 
+def stores_one(line):
+    """Whether an x86-64 or 32-bit arm instruction makes the value 1 to store:
+    `movl $0x1,(%rsi)` on x86-64, `mov rN, #1` on arm."""
+    return line.startswith("movl $0x1,") or bool(re.match(r"^movs?(\.w)? r\d+, #0x1\b", line))
+
+
 def probes(args):
     columns = [("ours", probe_table(args.ours, "probe_", args.ours_kernel))]
     if args.upstream:
@@ -529,7 +563,7 @@ def probes(args):
     columns.append(("C", probe_table(args.c, "probe_c_")))
 
     head = ["probe", "what"] + [f"{label} insns / calls" for label, _ in columns]
-    rows = [[name, what] + [cell(t[name]) for _, t in columns] for name, _, what in PROBES]
+    rows = [[name, what] + [cell(t[name]) for _, t in columns] for name, _, what, _ in PROBES]
     widths = [max(len(r[i]) for r in rows + [head]) for i in range(len(head))]
     text = ["  ".join(h.ljust(w) for h, w in zip(head, widths))]
     text += ["  ".join(v.ljust(w) for v, w in zip(r, widths)) for r in rows]
@@ -544,7 +578,7 @@ def probes(args):
         md += ["", legend]
 
     listings = []
-    for name, _, _ in PROBES:
+    for name, *_ in PROBES:
         for label, table in columns:
             entry = table[name]
             if entry:
@@ -554,11 +588,11 @@ def probes(args):
 
     result = {"columns": [label for label, _ in columns],
               "probes": {name: {label: t[name] for label, t in columns}
-                         for name, _, _ in PROBES}}
+                         for name, *_ in PROBES}}
     status = 0
     if args.check:
         passed, failed, skipped, messages = check(columns[0][1], columns[-1][1], args.exact,
-                                                  machine(args.ours))
+                                                  machine(args.ours), args.helpers)
         result["check"] = {"passed": passed, "failed": failed, "skipped": skipped,
                            "messages": messages}
         text += messages
@@ -590,6 +624,8 @@ def main():
     p.add_argument("--check", action="store_true")
     p.add_argument("--exact", action="store_true",
                    help="MMIO probes at an offset must match C exactly too")
+    p.add_argument("--helpers", action="store_true",
+                   help="our MMIO accessors call the C helpers (no inline ones here)")
     p.add_argument("--out")
     args = parser.parse_args()
     return probes(args)

@@ -38,12 +38,26 @@ checks() {
 		echo "codegen: clippy warnings in tests/bench"
 		return 1
 	fi
-	local exact=()
+	local mode=()
 	# With the C helpers inlined into Rust, the accessors are C's own: every
-	# probe must match C's code exactly, at every offset.
-	grep -qx 'CONFIG_RUST_INLINE_HELPERS=y' "$OBJ/.config" && exact=(--exact)
-	python3 "$HARNESS/codegen.py" probes --check "${exact[@]}" --out "$BENCH_OUT/codegen" \
+	# probe must match C's code exactly, at every offset. Where the layer has
+	# no inline accessors (io/mmio.rs: not x86-64 or arm64, or UML, or arm64
+	# tracing MMIO), each access must call the C accessor's helper.
+	if has_option CONFIG_RUST_INLINE_HELPERS; then
+		mode=(--exact)
+	elif ! { has_option CONFIG_X86_64 && ! has_option CONFIG_UML; } &&
+		! { has_option CONFIG_ARM64 && ! has_option CONFIG_TRACE_MMIO_ACCESS; }; then
+		mode=(--helpers)
+	fi
+	# The kernel image, for the size of the helpers an access calls.
+	[ ! -f "$OBJ/vmlinux" ] || mode+=(--ours-kernel "$OBJ/vmlinux")
+	python3 "$HARNESS/codegen.py" probes --check "${mode[@]}" --out "$BENCH_OUT/codegen" \
 		--ours "$BENCH_OUT/ours/io_probes.ko" --c "$BENCH_OUT/ours/io_probes_c.ko"
+}
+
+# has_option CONFIG_X: whether the configuration sets CONFIG_X=y.
+has_option() {
+	grep -qx "$1=y" "$OBJ/.config"
 }
 
 if ! run_logged "$LOG" build; then

@@ -49,7 +49,7 @@ def table(code, override=None, alts=None):
     each probe's alternatives (all have none by default)."""
     override, alts = override or {}, alts or {}
     return {name: codegen.measure(override.get(name, code), alts.get(name, ()))
-            for name, _, _ in codegen.PROBES}
+            for name, *_ in codegen.PROBES}
 
 
 def a64_table(override=None, alts=None):
@@ -59,14 +59,14 @@ def a64_table(override=None, alts=None):
     code = {"config_read": A64_CONFIG, "ordered_fence": A64_FENCE, "relaxed_fence": A64_FENCE,
             "mmio_write": A64_WRITE}
     code.update(override)
-    patched = {name: A64_READ_ALTS for name, _, _ in codegen.PROBES if name not in code}
+    patched = {name: A64_READ_ALTS for name, *_ in codegen.PROBES if name not in code}
     patched.update(alts or {})
     return table(A64_READ, code, patched)
 
 
-def failures(ours, c, exact=False, arch=codegen.EM_X86_64):
+def failures(ours, c, exact=False, arch=codegen.EM_X86_64, helpers=False):
     """The FAIL messages of the rules, as a list."""
-    _, failed, _, messages = codegen.check(ours, c, exact, arch)
+    _, failed, _, messages = codegen.check(ours, c, exact, arch, helpers)
     found = [m for m in messages if m.startswith("FAIL ")]
     assert failed == len(found)
     return found
@@ -97,7 +97,8 @@ class Rules(unittest.TestCase):
         c = table(C_PLAIN, {"mmio_read": C_FIELD})
         self.assertFalse(any("mmio_read:" in m for m in failures(ours, c)))
         found = failures(ours, c, exact=True)
-        self.assertIn("FAIL mmio_read: 4 instructions, C has 3", found)
+        self.assertTrue(any(m.startswith("FAIL mmio_read: not the C probe's instructions "
+                                         "(4 against 3)") for m in found), found)
 
     def test_two_extra_instructions_fail_even_without_exact(self):
         extra = [("endbr64", "", None), ("mov", "%rdi,%rax", None), ("add", "$0x4,%rax", None),
@@ -139,6 +140,73 @@ class Rules(unittest.TestCase):
         found = failures(table(C_PLAIN, {"relaxed_fence": C_FENCE}),
                          table(C_PLAIN, {"relaxed_fence": dropped}))
         self.assertIn("FAIL relaxed_fence: the store of 1 is kept, but C drops it", found)
+
+    def test_each_property_counts_once(self):
+        # An exact probe with other instructions fails once, not once for the count and once
+        # for the list; a passing one passes once.
+        code = {"config_read": [("call", "", "pci_read_config_dword"), ("ret", "", None)],
+                "ordered_fence": C_FENCE, "relaxed_fence": C_FENCE}
+        ours = table(C_PLAIN, dict(code, mmio_read8=[("endbr64", "", None),
+                                                     ("movzbl", "(%rdi),%eax", None),
+                                                     ("nop", "", None), ("ret", "", None)]))
+        found = failures(ours, table(C_PLAIN, code))
+        self.assertEqual([m for m in found if "mmio_read8" in m and "call" not in m],
+                         [m for m in found if m.startswith("FAIL mmio_read8: not the C probe")])
+        self.assertEqual(len([m for m in found if "mmio_read8" in m]), 1)
+        passed, _, _, _ = codegen.check(table(C_PLAIN, code), table(C_PLAIN, code))
+        # mmio0: calls and the instructions; mmio: calls and the count; mem: calls and the
+        # count; checked: calls; fence: calls and the store; nofence: calls and the store;
+        # config: its call.
+        kinds = [kind for _, kind, _, _ in codegen.PROBES]
+        want = (2 * kinds.count("mmio0") + 2 * kinds.count("mmio") + 2 * kinds.count("mem")
+                + kinds.count("checked") + 2 * kinds.count("fence") + 2 * kinds.count("nofence")
+                + kinds.count("config"))
+        self.assertEqual(passed, want)
+
+    def test_the_config_probe_must_call_the_pci_core(self):
+        ours = table(C_PLAIN, {"config_read": [("call", "", "rust_helper_readl"),
+                                               ("ret", "", None)]})
+        found = failures(ours, table(C_PLAIN))
+        self.assertIn("FAIL config_read: calls ['rust_helper_readl'], want pci_read_config_dword",
+                      found)
+
+    def test_memory_probes_need_c_count_and_no_call(self):
+        longer = [("endbr64", "", None), ("mov", "%rdi,%rax", None), ("mov", "0x4(%rax),%eax", None),
+                  ("ret", "", None)]
+        found = failures(table(C_PLAIN, {"sysmem_read": longer}), table(C_PLAIN))
+        self.assertIn("FAIL sysmem_read: 4 instructions, C has 3", found)
+        called = [("endbr64", "", None), ("call", "", "memcpy"), ("ret", "", None)]
+        found = failures(table(C_PLAIN, {"coherent_write": called}), table(C_PLAIN))
+        self.assertIn("FAIL coherent_write: 1 calls (memcpy), want 0", found)
+
+    def test_helpers_rule_wants_the_c_accessor_called(self):
+        # Where the MMIO accessors are the C ones, out of line (UML, 32-bit arm): each access
+        # calls the helper of its own accessor, and nothing else is required of its code.
+        def helper_calls(name):
+            accessor = next(a for n, _, _, a in codegen.PROBES if n == name)
+            return [("call", "", f"rust_helper_{accessor}"), ("ret", "", None)]
+        code = {name: helper_calls(name) for name, kind, _, _ in codegen.PROBES
+                if kind in ("mmio", "mmio0", "checked", "fence", "nofence")}
+        code["config_read"] = [("call", "", "pci_read_config_dword"), ("ret", "", None)]
+        code["ordered_fence"] = [("movl", "$0x1,(%rsi)", None)] + code["ordered_fence"]
+        c = table(C_PLAIN, {"config_read": code["config_read"]})
+        self.assertEqual(failures(table(C_PLAIN, code), c, helpers=True), [])
+        wrong = dict(code, mmio_read=[("call", "", "rust_helper_readl_relaxed"),
+                                      ("ret", "", None)], mmio_write8=C_PLAIN)
+        found = failures(table(C_PLAIN, wrong), c, helpers=True)
+        self.assertIn("FAIL mmio_read: calls ['rust_helper_readl_relaxed'], want "
+                      "['rust_helper_readl'] (the C accessor, out of line)", found)
+        self.assertIn("FAIL mmio_write8: calls [], want ['rust_helper_writeb'] (the C accessor, "
+                      "out of line)", found)
+
+    def test_a_probe_that_neither_has_is_not_checked(self):
+        # 64-bit accesses on a 32-bit kernel: no probe on either side, no check.
+        code = {"config_read": [("call", "", "pci_read_config_dword"), ("ret", "", None)],
+                "ordered_fence": C_FENCE, "relaxed_fence": C_FENCE}
+        ours, c = table(C_PLAIN, code), table(C_PLAIN, code)
+        ours["mmio_read64"] = c["mmio_read64"] = None
+        passed, failed, _, messages = codegen.check(ours, c)
+        self.assertEqual((failed, [m for m in messages if "mmio_read64" in m]), (0, []))
 
     def test_a_missing_probe_fails(self):
         ours = table(C_PLAIN)
@@ -249,6 +317,40 @@ class Arm64Rules(unittest.TestCase):
                    ("str", "w8, [x1]", None), ("ret", "", None)]
         found = failures(a64_table({"ordered_fence": dropped}), a64_table(), arch=A64)
         self.assertIn("FAIL ordered_fence: the store of 1 is dropped, want kept", found)
+
+
+class X86Listing(unittest.TestCase):
+    # objdump -d -r -w --no-show-raw-insn --demangle=rust, as codegen.py runs it: a function
+    # with a relocation on the same line, a demangled name with spaces, and padding after the
+    # function's size.
+    LISTING = "\n".join([
+        "",
+        "io_probes.o:     file format elf64-x86-64",
+        "",
+        "Disassembly of section .text.probe_x:",
+        "",
+        "0000000000000000 <probe_x>:",
+        "   0:\tendbr64",
+        "   4:\tmov    0x4(%rdi),%eax",
+        "   7:\tcall   c <probe_x+0xc>\t8: R_X86_64_PLT32\trust_helper_readl-0x4",
+        "   c:\tjmp    11 <probe_x+0x11>\td: R_X86_64_PLT32\t<kernel::io::Mmio as core::fmt::Debug>::fmt-0x4",
+        "  11:\tjmp    16 <probe_x+0x16>\t12: R_X86_64_PLT32\t__x86_return_thunk-0x4",
+        "  16:\tint3",
+        "  17:\tint3",
+    ])
+
+    def test_instructions_relocations_and_size(self):
+        funcs = codegen.parse_x86(self.LISTING, {"probe_x": 0x16})
+        self.assertEqual(funcs["probe_x"], [
+            ("endbr64", "", None), ("mov", "0x4(%rdi),%eax", None),
+            ("call", "c <probe_x+0xc>", "rust_helper_readl"),
+            ("jmp", "11 <probe_x+0x11>", "<kernel::io::Mmio as core::fmt::Debug>::fmt"),
+            ("jmp", "16 <probe_x+0x16>", "__x86_return_thunk")])
+        entry = codegen.measure(funcs["probe_x"])
+        # A call and a tail call; the jump to the return thunk is a return.
+        self.assertEqual(entry["callees"], ["rust_helper_readl",
+                                            "<kernel::io::Mmio as core::fmt::Debug>::fmt"])
+        self.assertEqual(entry["insns"], 5)
 
 
 class Arm64Listing(unittest.TestCase):
