@@ -57,14 +57,15 @@ module_list() {
 	done | grep -vxF -f <(printf "$OBJ/%s\n" "${BUILD_ONLY_MODULES[@]}") || true
 }
 
-# Expectation files: tests/expect/ and any beside our samples and tests.
+# Expectation files: tests/expect/ and any beside our samples and tests, but
+# those of the um configuration (tests/expect/um/, which kunit.sh reads).
 expect_files() {
 	local dirs=() d
 	for d in "$TOP/samples" "$TOP/tests"; do
 		[ -d "$d" ] && dirs+=("$d")
 	done
-	find "${dirs[@]}" -name "$EXPECT_GLOB" | { [ "$MACHINE" = q35 ] && cat || grep -v '\.q35\.expect$'; } |
-		sort
+	find "${dirs[@]}" -name "$EXPECT_GLOB" -not -path "$TOP/tests/expect/um/*" |
+		{ [ "$MACHINE" = q35 ] && cat || grep -v '\.q35\.expect$'; } | sort
 }
 
 make_initramfs() {

@@ -59,6 +59,15 @@ unset cfg
 CFG_ARCH= CFG_LLVM= CFG_RUST= CFG_FRAGMENTS=() CFG_STAGES=()
 . "$CONFIG_DIR/$BUILD_CONFIG.conf"
 
+# config_arch CONFIG: CONFIG's kernel ARCH.
+config_arch() {
+	(
+		CFG_ARCH=
+		. "$CONFIG_DIR/$1.conf"
+		echo "$CFG_ARCH"
+	)
+}
+
 # config_stages CONFIG: the STAGE:KIND results CONFIG's stages must record,
 # one a line.
 config_stages() {

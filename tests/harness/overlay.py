@@ -7,6 +7,12 @@ equal to "pristine + overlay + scripted edits" on every run:
 
 - every file under the project's overlay directories (rust/) replaces or
   adds the file at the same path in WORK;
+- the KUnit suites that need no device (tests/io_sysmem_test.rs, with the
+  files it includes and tests/Kbuild) are laid under lib/typed_io/ in WORK,
+  keeping their layout, so that a kernel configured with
+  CONFIG_TYPED_IO_KUNIT_TEST builds them in: that is how
+  tools/testing/kunit/kunit.py, which only runs built-in suites, runs them
+  (the scripted edits of lib/Makefile and lib/Kconfig.debug hook them in);
 - every edit under tests/harness/edits/ is applied to the PRISTINE content of
   the upstream file it names, and the result is written to WORK;
 - a path this script wrote last time but no longer manages is restored to
@@ -41,6 +47,12 @@ import sys
 import tomllib
 
 OVERLAY_DIRS = ("rust",)
+# (project path, kernel path) of the files laid elsewhere than at their own
+# path; a directory brings every file under it.
+IN_TREE = (("tests/Kbuild", "lib/typed_io/tests/Kbuild"),
+           ("tests/io_sysmem_test.rs", "lib/typed_io/tests/io_sysmem_test.rs"),
+           ("tests/common", "lib/typed_io/tests/common"),
+           ("samples/common", "lib/typed_io/samples/common"))
 OPERATIONS = ("insert_after", "insert_before", "replace", "delete")
 MANIFEST = ".harness-overlay"
 
@@ -50,7 +62,8 @@ class OverlayError(Exception):
 
 
 def overlay_files(project):
-    """Map kernel path -> project file for every file in the overlay dirs."""
+    """Map kernel path -> project file for every file in the overlay dirs, and
+    for the in-tree suites (IN_TREE)."""
     files = {}
     for top in OVERLAY_DIRS:
         root = os.path.join(project, top)
@@ -59,6 +72,16 @@ def overlay_files(project):
             for name in sorted(filenames):
                 path = os.path.join(dirpath, name)
                 files[os.path.relpath(path, project)] = path
+    for ours, theirs in IN_TREE:
+        source = os.path.join(project, ours)
+        if os.path.isfile(source):
+            files[theirs] = source
+            continue
+        for dirpath, dirnames, filenames in os.walk(source):
+            dirnames.sort()
+            for name in sorted(filenames):
+                path = os.path.join(dirpath, name)
+                files[os.path.join(theirs, os.path.relpath(path, source))] = path
     return files
 
 

@@ -62,6 +62,7 @@ fn main() {
         "CONFIG_HAS_IOMEM",
         "CONFIG_X86_64",
         "CONFIG_UML",
+        "CONFIG_INDIRECT_IOMEM",
         "CONFIG_ARM64",
         "CONFIG_TRACE_MMIO_ACCESS",
         "CONFIG_PCI",

@@ -29,10 +29,13 @@ pointer_view! {
     /// # Examples
     ///
     /// `ioread8()` and its family also accept a memory address (any cookie at or above
-    /// `PIO_RESERVED` is one), so a view over a local buffer runs this example on any machine; a
-    /// driver gets its view from a port BAR instead.
+    /// `PIO_RESERVED` is one), so a view over a local buffer runs this example; a driver gets its
+    /// view from a port BAR instead. The exception is `CONFIG_INDIRECT_IOMEM` (UML), whose
+    /// accessors only take the cookies of the regions registered with `lib/logic_iomem.c`: there
+    /// the example is not run.
     ///
-    /// ```
+    #[cfg_attr(not(CONFIG_INDIRECT_IOMEM), doc = "```")]
+    #[cfg_attr(CONFIG_INDIRECT_IOMEM, doc = "```ignore")]
     /// use kernel::io::{io_project, io_read, io_write, Io, MmioRaw, PortIo};
     ///
     /// /// The registers of a 16550-style UART, as a driver would describe its port BAR.
