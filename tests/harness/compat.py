@@ -155,7 +155,7 @@ def check_kernel_crate(checks, args, overlay):
         checks.line(False, "client", "kernel crate",
                     f"{KERNEL_CRATE} is older than our {', '.join(stale)}")
         return inputs
-    rust = sorted(p for p in overlay if p.endswith(".rs"))
+    rust = sorted(p for p in overlay if p.startswith("rust/") and p.endswith(".rs"))
     unused = [p for p in rust if p not in ours]
     detail = f"{KERNEL_CRATE} compiled from our {len(ours)} .rs files, io.rs among them"
     if unused:
