@@ -2,12 +2,14 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Boot stage, for BUILD_CONFIG: pack a busybox initramfs with the in-tree and
-# out-of-tree modules, boot the kernel under QEMU with the edu, pci-testdev
-# and ivshmem-plain devices, bounded by BOOT_TIMEOUT seconds, and check the
-# console log (KTAP, crashes and checker reports, module loads,
-# expectations) with ktap.py. ivshmem-plain's memory is a file that the
-# harness fills before the boot and compares with observer.py's model after
-# it: the observer stage.
+# out-of-tree modules, boot the kernel under QEMU with the edu, pci-testdev,
+# ivshmem-plain, virtio-blk-pci and virtio-rng-pci devices, bounded by
+# BOOT_TIMEOUT seconds, and check the console log (KTAP, crashes and checker
+# reports, module loads, expectations) with ktap.py. ivshmem-plain's memory
+# is a file that the harness fills before the boot and compares with
+# observer.py's model after it: the observer stage. The virtio-blk disk is an
+# image file that disk.py writes before the boot and checks after it: the
+# disk stage.
 #
 # The second machine, q35 (x86_64 only), is PCI Express: extended
 # configuration space exists there. Its boot (stage boot-q35) loads only the
@@ -43,9 +45,13 @@ INITRAMFS=$BUILD/$BUILD_CONFIG/initramfs-$MACHINE
 # The file behind ivshmem-plain's memory, and its size (the QEMU option's).
 SHM_FILE=$BUILD/$BUILD_CONFIG/ivshmem.mem
 SHM_SIZE=1048576
+# The virtio-blk disk's image, and what the guest checks on it.
+DISK_FILE=$BUILD/$BUILD_CONFIG/virtio-disk.img
+VIRTIO_DIR=$INITRAMFS/virtio
 
 # Modules in load order: the kernel's own (modules.order) except the
-# build-only ones (lib.sh), then ours.
+# build-only ones and Linux's virtio modules, which the virtio hooks load
+# (lib.sh), then ours.
 module_list() {
 	local order
 	if [ "$MACHINE" = q35 ]; then
@@ -54,7 +60,17 @@ module_list() {
 	fi
 	for order in "$OBJ/modules.order" "$MODULES_OUT/modules.order"; do
 		[ -f "$order" ] && sed "s|^|$(dirname "$order")/|; s|\.o\$|.ko|" "$order"
-	done | grep -vxF -f <(printf "$OBJ/%s\n" "${BUILD_ONLY_MODULES[@]}") || true
+	done | grep -vxF -f <(printf "$OBJ/%s\n" "${BUILD_ONLY_MODULES[@]}" "${VIRTIO_C_MODULES[@]}") ||
+		true
+}
+
+# Linux's virtio modules that this configuration built, in load order.
+virtio_c_modules() {
+	local ko
+	[ "$MACHINE" = default ] || return 0
+	for ko in "${VIRTIO_C_MODULES[@]}"; do
+		[ -f "$OBJ/$ko" ] && echo "$OBJ/$ko"
+	done
 }
 
 # Expectation files: tests/expect/ and any beside our samples and tests, but
@@ -69,13 +85,17 @@ expect_files() {
 }
 
 make_initramfs() {
-	local list=$INITRAMFS/list ko
+	local list=$INITRAMFS/list ko hook
 	rm -rf "$INITRAMFS"
-	mkdir -p "$INITRAMFS"
+	mkdir -p "$INITRAMFS" "$VIRTIO_DIR"
+	# The disk image and the guest's list of regions (which go in the
+	# initramfs) are made afresh for each boot.
+	[ "$MACHINE" != default ] ||
+		python3 -B "$HARNESS/disk.py" prepare "$DISK_FILE" "$VIRTIO_DIR"
 	{
 		echo "dir /dev 0755 0 0"
 		echo "nod /dev/console 0600 0 0 c 5 1"
-		for d in /bin /proc /sys /etc /lib /lib/modules; do
+		for d in /bin /proc /sys /etc /lib /lib/modules /tmp /mnt; do
 			echo "dir $d 0755 0 0"
 		done
 		echo "file /bin/busybox $BUSYBOX 0755 0 0" # busybox-static
@@ -84,8 +104,25 @@ make_initramfs() {
 		for ko in $(module_list); do
 			echo "file /lib/modules/${ko##*/} $ko 0644 0 0"
 		done
+		if [ "$MACHINE" = default ]; then
+			# The virtio samples' hooks, what they check on the disk, and
+			# Linux's virtio modules for the comparison.
+			echo "dir /etc/harness-hooks 0755 0 0"
+			for hook in io_virtio_rng io_virtio_blk; do
+				echo "file /etc/harness-hooks/$hook $HARNESS/virtio.sh 0755 0 0"
+			done
+			echo "dir /etc/virtio 0755 0 0"
+			echo "file /etc/virtio/regions $VIRTIO_DIR/regions 0644 0 0"
+			echo "file /etc/virtio/pattern2.bin $VIRTIO_DIR/pattern2.bin 0644 0 0"
+			echo "file /etc/virtio/c-modules $VIRTIO_DIR/c-modules 0644 0 0"
+			echo "dir /lib/modules/virtio 0755 0 0"
+			for ko in $(virtio_c_modules); do
+				echo "file /lib/modules/virtio/${ko##*/} $ko 0644 0 0"
+			done
+		fi
 	} >"$list"
 	module_list | sed 's|.*/||' >"$INITRAMFS/modules"
+	virtio_c_modules | sed 's|.*/||' >"$VIRTIO_DIR/c-modules"
 	"$OBJ/usr/gen_init_cpio" "$list" | gzip -1 >"$INITRAMFS.cpio.gz"
 }
 
@@ -117,7 +154,8 @@ arm64)
 	exit 1
 	;;
 esac
-QEMU+=(-m 512M -nographic -no-reboot)
+# Two CPUs: the virtio-blk sample has a queue per CPU.
+QEMU+=(-m 512M -smp 2 -nographic -no-reboot)
 CMDLINE="console=$CONSOLE panic=-1 printk.devkmsg=on ${BOOT_CMDLINE:-}"
 case $MACHINE in
 default)
@@ -125,6 +163,14 @@ default)
 	QEMU+=(-device edu -device pci-testdev
 		-object "memory-backend-file,id=shm,size=$SHM_SIZE,share=on,mem-path=$SHM_FILE"
 		-device ivshmem-plain,memdev=shm)
+	# The virtio samples' devices, modern only (virtio 1.x): a disk with a
+	# queue per CPU, whose image disk.py writes and checks, and an entropy
+	# source. Both access memory through the platform's DMA translation
+	# (VIRTIO_F_ACCESS_PLATFORM), as drivers must then give them DMA
+	# addresses: through arm64's SMMU as through x86_64's direct mapping.
+	QEMU+=(-drive "file=$DISK_FILE,format=raw,if=none,id=disk,cache=writeback"
+		-device virtio-blk-pci,drive=disk,disable-legacy=on,iommu_platform=on,num-queues=2
+		-device virtio-rng-pci,disable-legacy=on,iommu_platform=on)
 	;;
 q35)
 	if [ "$CFG_ARCH" != x86_64 ]; then
@@ -183,7 +229,7 @@ elapsed=$((SECONDS - start))
 # counts our checks and upstream's suites apart: the doctests of our own
 # source files are ours, though they run in the kernel's doctest suite.
 rm -f "$INITRAMFS/counts" "$INITRAMFS/upstream-counts" "$INITRAMFS/suites" \
-	"$INITRAMFS/observer"
+	"$INITRAMFS/observer" "$INITRAMFS/disk"
 (cd "$TOP" && find rust -name '*.rs' | sort) >"$INITRAMFS/ours-doctests"
 checks=(python3 -B "$HARNESS/ktap.py" --log "$LOG" --kernel-tree "$(pristine_tree)"
 	--counts "$INITRAMFS/counts" --upstream-counts "$INITRAMFS/upstream-counts"
@@ -222,5 +268,15 @@ if [ "$MACHINE" = default ]; then
 		"ivshmem's memory, as a file outside the guest, against the model:" \
 		"$o_passed passed, $o_failed failed ($SHM_FILE)"
 	[ "$observed" = ok ] || status=FAIL
+
+	# What the virtio-blk sample left on the disk, seen in the image file.
+	checked=ok
+	python3 -B "$HARNESS/disk.py" check "$DISK_FILE" --counts "$INITRAMFS/disk" ||
+		checked=FAIL
+	read -r d_passed d_failed d_skipped < <(read_counts "$INITRAMFS/disk")
+	result disk "$checked" "$d_passed" "$d_failed" "$d_skipped" \
+		"the virtio-blk disk, as an image file outside the guest, against the model:" \
+		"$d_passed passed, $d_failed failed ($DISK_FILE)"
+	[ "$checked" = ok ] || status=FAIL
 fi
 [ "$status" = ok ]

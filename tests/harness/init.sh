@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # /init of the test initramfs: mount the pseudo file systems, show the PCI
-# devices, load each module listed in /etc/harness-modules in turn, unload it
-# again (so the next driver can bind the same device, and the remove path
-# runs too), and power off.
+# devices, load each module listed in /etc/harness-modules in turn, run its
+# hook if it has one (/etc/harness-hooks/NAME: checks from user space while
+# the module is bound), unload it again (so the next driver can bind the same
+# device, and the remove path runs too), and power off.
 #
 # Everything goes to the kernel log through /dev/kmsg (the kernel command line
 # has printk.devkmsg=on): the console prints kernel messages asynchronously,
@@ -32,6 +33,10 @@ while read -r module; do
 		for dev in /sys/bus/pci/drivers/"$name"/0000:*; do
 			[ -e "$dev" ] && say "module $name bound ${dev##*/}"
 		done
+		if [ -x "/etc/harness-hooks/$name" ]; then
+			"/etc/harness-hooks/$name" "$name"
+			say "module $name hook done"
+		fi
 		if out=$(rmmod "$name" 2>&1); then
 			say "module $name unloaded"
 		else

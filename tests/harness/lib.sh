@@ -40,7 +40,7 @@ CONFIG_DIR=$TOP/tests/config
 mapfile -t ALL_CONFIGS < <(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$CONFIG_DIR/configs")
 read -ra BUILD_CONFIGS <<<"${CONFIGS:-${ALL_CONFIGS[*]}}"
 BUILD_CONFIG=${BUILD_CONFIG:-${BUILD_CONFIGS[0]}}
-CONFIG_STAGES=(kernel modules clippy codegen boot upstream observer boot-q35 compat kunit)
+CONFIG_STAGES=(kernel modules clippy codegen boot upstream observer disk boot-q35 compat kunit)
 for cfg in "${BUILD_CONFIGS[@]}" "$BUILD_CONFIG"; do
 	case " ${ALL_CONFIGS[*]} " in
 	*" $cfg "*) ;;
@@ -93,6 +93,16 @@ CONFIG_LOGS=$LOGS/$BUILD_CONFIG
 # does not have. The boot leaves them out; the compat stage checks them.
 # Paths are relative to OBJ.
 BUILD_ONLY_MODULES=(drivers/gpu/nova-core.ko drivers/gpu/drm/tyr/tyr.ko)
+
+# Linux's own virtio modules (tests/config/virtio.config), in load order: the
+# boot packs them but leaves them out of the list init.sh loads one at a
+# time (they depend on each other); the virtio samples' hooks load them to
+# compare Linux's C drivers with ours on the same devices
+# (tests/harness/virtio.sh). Paths are relative to OBJ; a configuration
+# without them (um) has none of these files.
+VIRTIO_C_MODULES=(drivers/virtio/virtio_ring.ko drivers/virtio/virtio.ko
+	drivers/virtio/virtio_pci_modern_dev.ko drivers/virtio/virtio_pci.ko
+	drivers/block/virtio_blk.ko drivers/char/hw_random/virtio-rng.ko)
 
 # The arm64 configuration's busybox (setup.sh); the x86_64 ones use the
 # machine's own busybox-static.

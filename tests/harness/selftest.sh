@@ -16,6 +16,8 @@
 #                    code that must fail it.
 #   observer_test.py observer.py, the check of ivshmem's memory from outside
 #                    the guest, on files with each kind of fault.
+#   disk_test.py     disk.py, the check of the virtio-blk disk image from
+#                    outside the guest, on images with each kind of fault.
 #   summary_test.py  summary.py, the summary of the run: a missing, skipped,
 #                    empty or malformed result fails it.
 #   api_test.py      api.py, the API diff against 7.3: two miniature crates
@@ -33,7 +35,7 @@ selftest() {
 	local tree
 	tree=$(pristine_tree) &&
 		(cd "$HARNESS" && KTAP_KERNEL_TREE=$tree python3 -B -m unittest -v ktap_test codegen_test observer_test \
-			summary_test api_test)
+			disk_test summary_test api_test)
 }
 
 status=ok
@@ -44,6 +46,6 @@ failed=$(grep -cE '\.\.\. (FAIL|ERROR)$' "$LOG" || true)
 [ "$status" = ok ] || [ "$failed" -gt 0 ] || failed=1
 result selftest "$status" "$passed" "$failed" 0 \
 	"the checkers' self-tests (ktap.py on recorded logs, codegen.py, observer.py," \
-	"summary.py, api.py):" \
+	"disk.py, summary.py, api.py):" \
 	"$passed passed, $failed failed ($LOG)"
 [ "$status" = ok ]
