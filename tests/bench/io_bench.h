@@ -37,6 +37,15 @@ u32 probe_c_coherent_read(const struct probe_coherent *ring);
 void probe_c_coherent_write(const struct probe_coherent *ring, u32 value);
 u32 probe_c_config_read(struct pci_dev *pdev);
 
+/* What the virtio samples' queue notification is given: the queue's register and index. */
+struct probe_notifier {
+	__le16 __iomem *addr;
+	u16 index;
+};
+
+void probe_c_virtio_notify(struct probe_notifier notifier);
+u16 probe_c_virtio_used_idx(const struct probe_coherent *ring);
+
 /* Declared in Rust too, in io_bench_main.rs: keep both in step. */
 u32 io_bench_c_read32(const void __iomem *addr, u32 count);
 void io_bench_c_write32(void __iomem *addr, u32 count);

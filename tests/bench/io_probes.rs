@@ -8,8 +8,10 @@
 //!
 //! Only the API of Linux 7.3 is used, so the same file builds against this project's kernel and
 //! against an unmodified 7.3 one: `tests/harness/codegen.sh` (part of `make test`) compares ours
-//! with C, `tests/harness/bench.sh` (`make bench`) adds upstream. Nothing here is ever called;
-//! loading the module does nothing.
+//! with C, `tests/harness/bench.sh` (`make bench`) adds upstream. The exception is the [`virtio`]
+//! probes, the hot path of the virtio samples, which use the layer's byte-order types and the
+//! samples' own code: they are built against our kernel only (`cfg(io_probes_virtio)`, set by
+//! `tests/bench/Kbuild`). Nothing here is ever called; loading the module does nothing.
 
 use core::cell::Cell;
 
@@ -188,6 +190,51 @@ pub extern "Rust" fn probe_coherent_write(ring: &Coherent<Regs>, value: u32) {
 #[inline(never)]
 pub extern "Rust" fn probe_config_read(pdev: &pci::Device<Bound>) -> u32 {
     pdev.config_space().read32(0x10)
+}
+
+// The virtio samples' code, as they include it; the probes use a part of it.
+#[cfg(io_probes_virtio)]
+#[allow(dead_code)]
+#[path = "../../samples/common/virtio_caps.rs"]
+mod virtio_caps;
+#[cfg(io_probes_virtio)]
+#[allow(dead_code)]
+#[path = "../../samples/common/virtio_pci.rs"]
+mod virtio_pci;
+#[cfg(io_probes_virtio)]
+#[allow(dead_code)]
+#[path = "../../samples/common/virtqueue.rs"]
+mod virtqueue;
+
+/// The virtio samples' hot path: the notification of a queue and the read of its used index,
+/// through the samples' own code (`samples/common/`).
+#[cfg(io_probes_virtio)]
+mod virtio {
+    use kernel::{
+        dma::Coherent,
+        io::io_read, //
+    };
+
+    use crate::{
+        virtio_pci,
+        virtqueue, //
+    };
+
+    /// A queue's notification (virtio-pci's `vp_notify()`): the queue's index written to its
+    /// notification register, a 16-bit little-endian MMIO write, `writew()`.
+    #[no_mangle]
+    #[inline(never)]
+    pub(crate) extern "Rust" fn probe_virtio_notify(notifier: virtio_pci::Notifier<'_>) {
+        notifier.notify()
+    }
+
+    /// The read of a split virtqueue's used index in coherent memory, as
+    /// `SplitQueue::pop_used()` makes it: `le16_to_cpu(READ_ONCE(used->idx))`.
+    #[no_mangle]
+    #[inline(never)]
+    pub(crate) extern "Rust" fn probe_virtio_used_idx(ring: &Coherent<virtqueue::Ring<256>>) -> u16 {
+        io_read!(ring, .used.idx).get()
+    }
 }
 
 struct IoProbes;

@@ -149,6 +149,38 @@ noinline void probe_c_coherent_write(const struct probe_coherent *ring, u32 valu
 	WRITE_ONCE(regs->doorbell, value);
 }
 
+/* A virtio queue's notification, as virtio-pci's vp_notify() writes it. */
+noinline void probe_c_virtio_notify(struct probe_notifier notifier)
+{
+	writew(notifier.index, notifier.addr);
+}
+
+/* A split virtqueue of 256 entries, as io_probes.rs's virtqueue::Ring<256>. */
+struct probe_vring {
+	struct {
+		__le64 addr;
+		__le32 len;
+		__le16 flags, next;
+	} desc[256];
+	struct {
+		__le16 flags, idx, ring[256], used_event, pad;
+	} avail;
+	struct {
+		__le16 flags, idx;
+		struct {
+			__le32 id, len;
+		} ring[256];
+		__le16 avail_event, pad;
+	} used;
+};
+
+noinline u16 probe_c_virtio_used_idx(const struct probe_coherent *ring)
+{
+	struct probe_vring *vring = ring->cpu_addr;
+
+	return le16_to_cpu(READ_ONCE(vring->used.idx));
+}
+
 noinline u32 probe_c_config_read(struct pci_dev *pdev)
 {
 	u32 value;

@@ -352,6 +352,14 @@ class X86Listing(unittest.TestCase):
                                             "<kernel::io::Mmio as core::fmt::Debug>::fmt"])
         self.assertEqual(entry["insns"], 5)
 
+    def test_folded_probes_are_each_counted(self):
+        # Two probes of the same code, folded into one function with both symbols: the
+        # disassembler labels one; the other is the same function.
+        funcs = codegen.parse_x86(self.LISTING, {"probe_x": 0x16})
+        funcs = codegen.with_aliases(funcs, [["probe_y", "probe_x"], ["probe_z", "probe_w"]])
+        self.assertIs(funcs["probe_y"], funcs["probe_x"])
+        self.assertNotIn("probe_z", funcs)
+
 
 class Arm64Listing(unittest.TestCase):
     # llvm-objdump-19 -d -r --no-show-raw-insn, as codegen.py runs it: a function, a call
