@@ -232,7 +232,9 @@ mod virtio {
     /// `SplitQueue::pop_used()` makes it: `le16_to_cpu(READ_ONCE(used->idx))`.
     #[no_mangle]
     #[inline(never)]
-    pub(crate) extern "Rust" fn probe_virtio_used_idx(ring: &Coherent<virtqueue::Ring<256>>) -> u16 {
+    pub(crate) extern "Rust" fn probe_virtio_used_idx(
+        ring: &Coherent<virtqueue::Ring<256>>,
+    ) -> u16 {
         io_read!(ring, .used.idx).get()
     }
 }

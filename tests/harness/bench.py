@@ -11,6 +11,13 @@
       The "io_bench: metric=..." lines of a bench boot, as ns per access and
       MB/s, with the ratios ours / C (and 7.3's helper / C).
 
+  bench.py blk --log LOG --out PREFIX
+      The "virtio_bench: driver=ours|c round=N blkload: ..." lines of the
+      virtio-blk bench boot (virtio_bench.sh): per measure, the median of
+      each driver's rounds, the ratio of the medians ours / C, and its spread:
+      the lowest and highest ratio of a round's two results. Fails if a
+      measure has no pair of results or the log shows a crash.
+
   bench.py targets --probes PREFIX --sizes PREFIX --throughput PREFIX --out PREFIX
       Issue 7's targets, each said met or not met, from the three JSONs.
 
@@ -33,6 +40,12 @@ IO_FUNCTION = re.compile(r"kernel::(io|pci::io)::|"
                          r"<(&)?kernel::(pci::Bar|pci::io::\w+|dma::Coherent|dma::CoherentView)\b|"
                          r"<kernel::pci::Device<[^>]*>>::(config_space|iomap_region)")
 METRIC = re.compile(r"io_bench: metric=(\S+) unit=(\S+) (.*)$")
+BLK = re.compile(r"virtio_bench: driver=(ours|c) round=(\d+) blkload: (\w+) .*\b(mbs|iops)=([\d.]+)")
+BLK_PARAMS = re.compile(r"virtio_bench: (rounds=.*)$")
+CRASH = re.compile(r"Oops|BUG:|kernel BUG|Kernel panic|WARNING:|Call Trace:")
+# The virtio-blk measures, in the order of the table, and their units.
+BLK_MEASURES = (("seqread", "sequential read (MB/s)"), ("seqwrite", "sequential write (MB/s)"),
+                ("randread", "4 KiB random read (IOPS)"))
 PARAMS = re.compile(r"io_bench: params (.*)$")
 
 
@@ -137,6 +150,59 @@ def throughput(args):
     return 0 if rows else 1
 
 
+def median(values):
+    v = sorted(values)
+    n = len(v)
+    return (v[n // 2] + v[(n - 1) // 2]) / 2 if n else 0
+
+
+def blk(args):
+    results, params, crashed = {}, "", []
+    with open(args.log, errors="replace") as f:
+        for line in f:
+            m = BLK.search(line)
+            if m:
+                driver, rnd, measure, _, value = m.groups()
+                results.setdefault(measure, {}).setdefault(int(rnd), {})[driver] = float(value)
+            m = BLK_PARAMS.search(line)
+            if m:
+                params = m.group(1).strip()
+            if CRASH.search(line):
+                crashed.append(line.strip())
+    rows, data, missing = [], {}, []
+    for measure, label in BLK_MEASURES:
+        rounds = results.get(measure, {})
+        pairs = [(r["ours"], r["c"]) for _, r in sorted(rounds.items()) if "ours" in r and "c" in r]
+        if not pairs:
+            missing.append(measure)
+            continue
+        ours, c = median([p[0] for p in pairs]), median([p[1] for p in pairs])
+        per_round = [o / k for o, k in pairs if k]
+        data[measure] = {"ours": [p[0] for p in pairs], "c": [p[1] for p in pairs],
+                         "median_ours": ours, "median_c": c,
+                         "ratio": ours / c if c else None,
+                         "spread": [min(per_round), max(per_round)] if per_round else None}
+        rows.append([label, f"{ours:.1f}" if measure != "randread" else f"{ours:.0f}",
+                     f"{c:.1f}" if measure != "randread" else f"{c:.0f}", ratio(ours, c),
+                     f"{min(per_round):.2f} .. {max(per_round):.2f}", str(len(pairs)),
+                     "met" if ours >= 0.95 * c else "NOT met"])
+    text, md = table(["measure", "ours (median)", "C (median)", "ours / C",
+                      "ours / C per round", "rounds", "within 5%"], rows)
+    if not rows:
+        text = md = ["no virtio_bench results in " + args.log]
+    if params:
+        text.append(f"({params})")
+        md.append(f"\n({params})")
+    for problem in ([f"no results for {', '.join(missing)}"] if missing else []) + \
+            [f"crash in the log: {c}" for c in crashed[:1]]:
+        text.append(problem)
+        md.append(f"\n{problem}")
+    write(args.out, text, md, {"measures": data, "params": params, "missing": missing,
+                               "crashed": crashed[:5]})
+    print("\n".join(text))
+    return 0 if rows and not missing and not crashed else 1
+
+
 def load(prefix):
     if prefix is None:
         return None
@@ -237,6 +303,9 @@ def main():
     t = sub.add_parser("throughput")
     t.add_argument("--log", required=True)
     t.add_argument("--out", required=True)
+    b = sub.add_parser("blk")
+    b.add_argument("--log", required=True)
+    b.add_argument("--out", required=True)
     g = sub.add_parser("targets")
     for name in ("--probes", "--sizes", "--out"):
         g.add_argument(name, required=True)
@@ -247,7 +316,8 @@ def main():
     r.add_argument("--note", action="append", default=[])
     r.add_argument("sections", nargs="+", help="TITLE=PREFIX")
     args = parser.parse_args()
-    commands = {"sizes": sizes, "throughput": throughput, "targets": targets, "report": report}
+    commands = {"sizes": sizes, "throughput": throughput, "blk": blk, "targets": targets,
+                "report": report}
     return commands[args.command](args)
 
 

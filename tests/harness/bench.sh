@@ -21,9 +21,14 @@
 #      ivshmem-plain's BAR 2, ours against C in the same boot (bench.py
 #      throughput). On another architecture, emulated by TCG, a time says
 #      nothing about the hardware: its part has instructions, calls and sizes.
+#   6. x86_64 only: a boot with a virtio-blk disk that our io_virtio_blk and
+#      Linux's virtio_blk drive in turn, the same device and image file:
+#      sequential read and write throughput and 4 KiB random-read IOPS, in
+#      rounds (virtio_bench.sh, with blkload.c), and the ratios ours / C
+#      with their spread (bench.py blk).
 #
-# Usage: bench.sh [boot]   ("boot" redoes step 5 alone, for BUILD_CONFIG, and
-#                           prints its table)
+# Usage: bench.sh [boot|blk]   ("boot" redoes step 5 alone, "blk" step 6,
+#                               for BUILD_CONFIG, and prints its table)
 
 . "$(dirname "$0")/lib.sh"
 
@@ -131,13 +136,62 @@ bench_boot() {
 		--counts "$dir/counts" --modules "$dir/modules" --qemu-status "$rc" --elapsed $((SECONDS - t)) "$dir/expect"
 }
 
-# One configuration's part: steps 0 to 5, and its sections of the report in
+# A boot in which io_virtio_blk and Linux's virtio_blk take turns on one
+# virtio-blk disk, measured by virtio_bench.sh with blkload (step 6).
+BLK_LOG=$BENCH_OUT/blk-boot.log
+BLK_IMAGE=$BENCH_OUT/blk.img
+bench_blk_boot() {
+	local dir=$BENCH_OUT/blk-initramfs accel rc=0 ko
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	gcc -static -O2 -pthread -Wall -o "$dir/blkload" "$BENCH_SRC/blkload.c" || return 1
+	echo io_virtio_blk.ko >"$dir/modules"
+	for ko in "${VIRTIO_C_MODULES[@]}"; do
+		echo "${ko##*/}"
+	done >"$dir/c-modules"
+	{
+		echo "dir /dev 0755 0 0"
+		echo "nod /dev/console 0600 0 0 c 5 1"
+		for d in /bin /proc /sys /etc /lib /lib/modules /lib/modules/virtio /tmp \
+			/etc/harness-hooks /etc/virtio; do
+			echo "dir $d 0755 0 0"
+		done
+		echo "file /bin/busybox /bin/busybox 0755 0 0" # x86_64's
+		echo "file /bin/blkload $dir/blkload 0755 0 0"
+		echo "file /init $HARNESS/init.sh 0755 0 0"
+		echo "file /etc/harness-modules $dir/modules 0644 0 0"
+		echo "file /etc/harness-hooks/io_virtio_blk $HARNESS/virtio_bench.sh 0755 0 0"
+		echo "file /etc/virtio/c-modules $dir/c-modules 0644 0 0"
+		echo "file /lib/modules/io_virtio_blk.ko $MODULES_OUT/samples/io_virtio_blk.ko 0644 0 0"
+		for ko in "${VIRTIO_C_MODULES[@]}"; do
+			echo "file /lib/modules/virtio/${ko##*/} $OBJ/$ko 0644 0 0"
+		done
+	} >"$dir/list"
+	"$OBJ/usr/gen_init_cpio" "$dir/list" | gzip -1 >"$dir.cpio.gz"
+	truncate -s 0 "$BLK_IMAGE"
+	truncate -s 256M "$BLK_IMAGE"
+	accel=${ACCEL:-$(cat "$STAMPS/accel" 2>/dev/null || echo tcg)}
+	note "bench: booting under QEMU ($accel) with io_virtio_blk and virtio_blk; console in" \
+		"$BLK_LOG"
+	# The boot.sh machine's CPUs and disk options; no KUnit suite runs.
+	timeout -k 5 "$BOOT_TIMEOUT" qemu-system-x86_64 -cpu max -m 512M -smp 2 -nographic \
+		-no-reboot -kernel "$OBJ/arch/x86/boot/bzImage" -accel "$accel" \
+		-drive "file=$BLK_IMAGE,format=raw,if=none,id=disk,cache=writeback" \
+		-device virtio-blk-pci,drive=disk,disable-legacy=on,iommu_platform=on,num-queues=2 \
+		-initrd "$dir.cpio.gz" \
+		-append "console=ttyS0 panic=-1 printk.devkmsg=on kunit.enable=0" \
+		</dev/null 2>&1 | tr -d '\r' >"$BLK_LOG" || rc=${PIPESTATUS[0]}
+	echo "$accel" >"$dir/accel"
+	[ "$rc" = 0 ]
+}
+
+# One configuration's part: steps 0 to 6, and its sections of the report in
 # BENCH_OUT (sections.txt, one TITLE=PREFIX per line, for bench.py report).
 bench_config() {
 	local specs boot=ok delta version accel sections=$BENCH_OUT/sections.txt
 	mkdir -p "$BENCH_OUT"
 	rm -f "$BENCH_OUT"/probes.* "$BENCH_OUT"/throughput.* "$BENCH_OUT"/sizes.* \
-		"$BENCH_OUT"/targets.* "$BENCH_OUT"/notes.* "$sections"
+		"$BENCH_OUT"/targets.* "$BENCH_OUT"/notes.* "$BENCH_OUT"/blk.* "$sections"
 
 	# 0, 1. Ours. A failed check is reported, not fatal: the report shows it.
 	step "our kernel" "$HARNESS/kernel.sh" || return 1
@@ -162,12 +216,15 @@ bench_config() {
 	mapfile -t specs < <(size_specs)
 	python3 "$HARNESS/bench.py" sizes --out "$BENCH_OUT/sizes" "${specs[@]}" >/dev/null
 
-	# 5. Throughput, on x86_64. A failed boot leaves its section empty and
-	# fails the run.
+	# 5, 6. Throughput, on x86_64. A failed boot leaves its section empty
+	# and fails the run.
 	if [ "$CFG_ARCH" = x86_64 ]; then
 		step "bench boot" bench_boot || boot=FAIL
 		python3 "$HARNESS/bench.py" throughput --log "$BOOT_LOG" \
 			--out "$BENCH_OUT/throughput" >/dev/null || boot=FAIL
+		step "virtio-blk bench boot" bench_blk_boot || boot=FAIL
+		python3 "$HARNESS/bench.py" blk --log "$BLK_LOG" \
+			--out "$BENCH_OUT/blk" >/dev/null || boot=FAIL
 	fi
 
 	python3 "$HARNESS/bench.py" targets --probes "$BENCH_OUT/probes" \
@@ -199,12 +256,22 @@ bench_config() {
 		if [ "$CFG_ARCH" = x86_64 ]; then
 			echo "$BUILD_CONFIG: throughput on ivshmem-plain BAR 2" \
 				"(QEMU, best of rounds, ratios to C)=$BENCH_OUT/throughput"
+			echo "$BUILD_CONFIG: virtio-blk, io_virtio_blk against Linux's virtio_blk" \
+				"(same boot, device and image; medians of rounds)=$BENCH_OUT/blk"
 		fi
 	} >"$sections"
 	[ "$boot" = ok ]
 }
 
 case ${1:-} in
+blk)
+	mkdir -p "$BENCH_OUT"
+	[ "$CFG_ARCH" = x86_64 ] || { note "bench: no throughput boot for ARCH=$CFG_ARCH"; exit 1; }
+	"$HARNESS/modules.sh" || exit 1
+	bench_blk_boot || true
+	python3 "$HARNESS/bench.py" blk --log "$BLK_LOG" --out "$BENCH_OUT/blk"
+	exit
+	;;
 boot)
 	mkdir -p "$BENCH_OUT"
 	[ "$CFG_ARCH" = x86_64 ] || { note "bench: no throughput boot for ARCH=$CFG_ARCH"; exit 1; }
