@@ -514,6 +514,7 @@ struct VirtioBlk;
 impl Operations for VirtioBlk {
     type QueueData = KBox<QueuesRef>;
 
+    // [guide:queue-rq]
     fn queue_rq(queues: &QueuesRef, rq: ARef<Request<Self>>, is_last: bool) -> Result {
         let shared = queues.get();
         let raw = request_raw(&rq);
@@ -565,6 +566,7 @@ impl Operations for VirtioBlk {
         }
         Ok(())
     }
+    // [guide-end:queue-rq]
 
     fn commit_rqs(queues: &QueuesRef) {
         for queue in &queues.get().queues {
@@ -602,6 +604,7 @@ impl Operations for VirtioBlk {
     }
 }
 
+// [guide:end]
 /// Ends `rq` with `status`. (7.3's `Request` only ends a request as done.)
 fn end(rq: ARef<Request<VirtioBlk>>, status: bindings::blk_status_t) {
     let raw = request_raw(&rq);
@@ -613,6 +616,7 @@ fn end(rq: ARef<Request<VirtioBlk>>, status: bindings::blk_status_t) {
     // to it any more.
     unsafe { bindings::blk_mq_end_request(raw, status) };
 }
+// [guide-end:end]
 
 /// The disk: a `struct gendisk` made with the device's limits, added to the system.
 ///

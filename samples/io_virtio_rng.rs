@@ -188,6 +188,7 @@ impl<'b> RngQueue<'b> {
         Ok(())
     }
 
+    // [guide:rng-read]
     /// Reads up to `out.len()` bytes of entropy; with `wait`, waits for the device (for a bounded
     /// time) if it has none ready. Returns how many bytes were read.
     fn read(&self, out: &mut [u8], wait: bool) -> Result<usize> {
@@ -221,6 +222,7 @@ impl<'b> RngQueue<'b> {
             }
         }
     }
+    // [guide-end:rng-read]
 }
 
 /// The interrupt handler: takes the buffer back from the device.
@@ -230,6 +232,7 @@ struct RngIrq<'b> {
     intx: Option<Transport<'b>>,
 }
 
+// [guide:irq]
 impl irq::Handler for RngIrq<'_> {
     fn handle(&self) -> IrqReturn {
         if let Some(transport) = self.intx {
@@ -270,6 +273,7 @@ impl irq::Handler for RngIrq<'_> {
         IrqReturn::Handled
     }
 }
+// [guide-end:irq]
 
 /// A device that is set up: reset again when dropped, before the memory it was given is freed
 /// and its interrupt released.

@@ -50,6 +50,7 @@ const MAX_CAPS: usize = (256 - 0x40) / 4;
 /// tells drivers to ignore a capability that has one.
 const NUM_BARS: u8 = 6;
 
+// [guide:pci-cap]
 /// `struct virtio_pci_cap`: a capability that locates one structure.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, FromBytes, IntoBytes)]
@@ -72,6 +73,7 @@ pub(crate) struct PciCap {
     /// The structure's length in bytes.
     pub(crate) length: Le32,
 }
+// [guide-end:pci-cap]
 
 /// `struct virtio_pci_notify_cap`: the notification capability, with its multiplier.
 #[repr(C)]
@@ -250,6 +252,7 @@ impl From<Malformed> for Error {
     }
 }
 
+// [guide:read-at]
 /// Reads the `U` at byte `at` of configuration space `cfg`, checked and with a failed cycle
 /// reported.
 fn read_at<'a, H, U>(cfg: H, at: u8) -> core::result::Result<U, Malformed>
@@ -274,7 +277,9 @@ where
         }
     })
 }
+// [guide-end:read-at]
 
+// [guide:find]
 /// Walks the capability list of configuration space `cfg` and returns the virtio structures it
 /// locates. Every pointer is checked before it is followed, every capability's length before it
 /// is read, and the walk is bounded.
@@ -309,6 +314,7 @@ where
     }
     Err(Malformed::Loop)
 }
+// [guide-end:find]
 
 /// Reads the vendor-specific capability at `at` into `caps`, if it locates a structure the
 /// driver uses and is the first of its type with a valid BAR number.
@@ -438,6 +444,7 @@ impl Caps {
             isr,
             device: self.device,
         };
+        // [guide:validate-windows]
         for (cfg_type, window) in layout.windows() {
             let (need, align) = match cfg_type {
                 CAP_COMMON_CFG => (common_len, 4),
@@ -468,6 +475,7 @@ impl Caps {
                 });
             }
         }
+        // [guide-end:validate-windows]
         for (i, (first, a)) in layout.windows().enumerate() {
             for (second, b) in layout.windows().skip(i + 1) {
                 let (a_end, b_end) = (

@@ -92,6 +92,7 @@ pub(crate) struct Split64 {
     pub(crate) hi: Le32,
 }
 
+// [guide:common-cfg]
 /// `struct virtio_pci_common_cfg` of virtio 1.0: the registers of the whole device, then those of
 /// the queue that `queue_select` selects.
 #[repr(C)]
@@ -130,6 +131,7 @@ pub(crate) struct CommonCfg {
     /// The address of the device area.
     pub(crate) queue_device: Split64,
 }
+// [guide-end:common-cfg]
 
 const _: () = {
     use core::mem::offset_of;
@@ -224,6 +226,7 @@ impl<'b> Bars<'b> {
         Ok(Bars { mapped })
     }
 
+    // [guide:window]
     /// The bytes of `window`, as a view of its BAR: checked against the BAR's real size.
     fn window<'a>(&'a self, window: Window) -> Result<Mmio<'a, [u8]>> {
         let (_, bar) = self
@@ -237,6 +240,7 @@ impl<'b> Bars<'b> {
             .ok_or(ERANGE)?;
         Ok(io_project!(bar.as_bytes(), [try: start..end]))
     }
+    // [guide-end:window]
 }
 
 /// The device's structures as typed views, and what the driver and the device agreed on.
@@ -254,6 +258,7 @@ pub(crate) struct Transport<'b> {
     device: Option<Mmio<'b, [u8]>>,
 }
 
+// [guide:notifier]
 /// A queue's notification register: writing the queue's index there tells the device the queue
 /// has new buffers.
 #[derive(Clone, Copy)]
@@ -269,8 +274,10 @@ impl Notifier<'_> {
         self.register.write_val(Le16::new(self.index));
     }
 }
+// [guide-end:notifier]
 
 impl<'b> Transport<'b> {
+    // [guide:transport-new]
     /// Makes the typed views of `layout`'s structures in `bars`.
     ///
     /// `layout` was validated against the BARs, so each window lies within its BAR; the views
@@ -289,6 +296,7 @@ impl<'b> Transport<'b> {
             device,
         })
     }
+    // [guide-end:transport-new]
 
     /// The device status.
     pub(crate) fn status(&self) -> u8 {
@@ -300,6 +308,7 @@ impl<'b> Transport<'b> {
         io_write!(self.common, .device_status, self.status() | bits);
     }
 
+    // [guide:reset]
     /// Resets the device and waits, for a bounded time, until it reads status 0, as it must
     /// before it is set up again. Then no queue is enabled, no interrupt is raised and the device
     /// accesses no memory of the driver's any more.
@@ -313,6 +322,7 @@ impl<'b> Transport<'b> {
         }
         Err(ETIMEDOUT)
     }
+    // [guide-end:reset]
 
     /// Gives up on the device: sets `FAILED`.
     pub(crate) fn fail(&self) {
@@ -328,6 +338,7 @@ impl<'b> Transport<'b> {
         u64::from(low) | (u64::from(high) << 32)
     }
 
+    // [guide:negotiate]
     /// Negotiates features, after a reset: acknowledges the device, accepts the features of
     /// `wanted` that it offers (`VIRTIO_F_VERSION_1` is required, as is
     /// `VIRTIO_F_ACCESS_PLATFORM` when the device offers it: it must then be given DMA
@@ -353,6 +364,7 @@ impl<'b> Transport<'b> {
         }
         Ok(features)
     }
+    // [guide-end:negotiate]
 
     /// Tells the device the driver is ready: after the queues are set up.
     pub(crate) fn driver_ok(&self) {
@@ -374,6 +386,7 @@ impl<'b> Transport<'b> {
         Ok(())
     }
 
+    // [guide:setup-queue]
     /// Sets up queue `index` with the ring `ring` and MSI-X vector `vector` (or [`NO_VECTOR`]),
     /// and enables it. Returns the queue's notifier.
     ///
@@ -424,6 +437,7 @@ impl<'b> Transport<'b> {
         io_write!(self.common, .queue_enable, Le16::new(1));
         Ok(Notifier { register, index })
     }
+    // [guide-end:setup-queue]
 
     /// The addresses queue `index` was given: descriptor table, driver area, device area.
     pub(crate) fn queue_addresses(&self, index: u16) -> (u64, u64, u64) {

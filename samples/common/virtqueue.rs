@@ -71,6 +71,7 @@ pub(crate) const AVAIL_F_NO_INTERRUPT: u16 = 0x1;
 /// Used ring flag: the device needs no notification (without `VIRTIO_F_EVENT_IDX`).
 pub(crate) const USED_F_NO_NOTIFY: u16 = 0x1;
 
+// [guide:ring]
 /// One entry of the descriptor table: a buffer, and the link to the next one of its chain.
 #[repr(C)]
 #[derive(Clone, Copy, Default, Debug, FromBytes, IntoBytes)]
@@ -145,6 +146,7 @@ pub(crate) struct Ring<const N: usize> {
     /// The device area.
     pub(crate) used: Used<N>,
 }
+// [guide-end:ring]
 
 /// The queue sizes this module supports: `QueueSize` is implemented for `Size<N>` for each.
 pub(crate) struct Size<const N: usize>;
@@ -516,6 +518,7 @@ where
             writable,
         });
 
+        // [guide:publish]
         // The entry, then (after the barrier) the index that makes it visible.
         let slot = usize::from(self.avail_idx) % N;
         io_write!(ring, .avail.ring[panic: slot], Le16::new(head));
@@ -523,9 +526,11 @@ where
         self.avail_idx = self.avail_idx.wrapping_add(1);
         io_write!(ring, .avail.idx, Le16::new(self.avail_idx));
         self.added = self.added.wrapping_add(1);
+        // [guide-end:publish]
         Ok(())
     }
 
+    // [guide:kick]
     /// Says whether the device must be notified of the chains added since the last call: with
     /// `VIRTIO_F_EVENT_IDX`, whether the available index passed the device's `avail_event`;
     /// without it, whether the device left [`USED_F_NO_NOTIFY`] clear.
@@ -548,7 +553,9 @@ where
             io_read!(ring, .used.flags).get() & USED_F_NO_NOTIFY == 0
         }
     }
+    // [guide-end:kick]
 
+    // [guide:pop-used]
     /// Takes the next chain the device is done with: its token and the length the device says
     /// it wrote, or `None` if there is none yet.
     ///
@@ -671,6 +678,7 @@ where
         }
         Ok(())
     }
+    // [guide-end:pop-used]
 
     /// Asks the device to interrupt on the next chain it is done with, and says whether one was
     /// done meanwhile (the caller must then take it, as no interrupt may come for it).
