@@ -18,6 +18,9 @@
 //! first from the `struct request`, and makes its disk itself ([`Disk`]) with the limits the
 //! device gives, in small `unsafe` blocks whose safety arguments it states.
 //!
+//! With the module parameter `intx=1` it takes INTx for all its queues even where MSI-X is
+//! available, and names its suite `io_virtio_blk_intx`: the boot tests the fallback that way.
+//!
 //! At probe the driver reports, as KTAP, the device's structures, the features and handshake,
 //! its queues and their interrupts, the capacity, and the disk. The data on it is checked from
 //! user space (`tests/harness/virtio.sh`) and in the image file after the boot
@@ -930,12 +933,17 @@ fn bring_up<'b>(pdev: &'b pci::Device<Bound>, suite: &mut Suite<'_>) -> Result<B
         let _ = transport.reset();
     });
 
-    // A vector per queue with MSI-X; INTx for all of them otherwise.
-    let vectors =
-        match pdev.alloc_irq_vectors(count, count, IrqTypes::default().with(IrqType::MsiX)) {
-            Ok(vectors) => vectors,
-            Err(_) => pdev.alloc_irq_vectors(1, 1, IrqTypes::default().with(IrqType::Intx))?,
-        };
+    // A vector per queue with MSI-X; INTx for all of them otherwise, and with `intx=1`, where
+    // the boot tests the fallback.
+    let msix = if module_parameters::intx.value() {
+        Err(ENODEV)
+    } else {
+        pdev.alloc_irq_vectors(count, count, IrqTypes::default().with(IrqType::MsiX))
+    };
+    let vectors = match msix {
+        Ok(vectors) => vectors,
+        Err(_) => pdev.alloc_irq_vectors(1, 1, IrqTypes::default().with(IrqType::Intx))?,
+    };
     let vectors = KBox::new(vectors, GFP_KERNEL)?;
     let msix = matches!(vectors.irq_type(), IrqType::MsiX);
     let ring_features = RingFeatures {
@@ -1098,7 +1106,12 @@ impl pci::Driver for VirtioBlkDriver {
             pdev.enable_device_mem()?;
             pdev.set_master();
             ktap::document(1);
-            let mut suite = Suite::begin(1, "io_virtio_blk", &CASES);
+            let name = if module_parameters::intx.value() {
+                "io_virtio_blk_intx"
+            } else {
+                "io_virtio_blk"
+            };
+            let mut suite = Suite::begin(1, name, &CASES);
             suite.note(fmt!("device {}", pdev.as_ref().name()));
             // SAFETY: Nothing else allocates or maps DMA memory for this device while it probes.
             let mask = unsafe { pdev.dma_set_mask_and_coherent(DmaMask::new::<64>()) };
@@ -1121,4 +1134,10 @@ kernel::module_pci_driver! {
     authors: ["The typed I/O project"],
     description: "virtio-blk over the virtio PCI modern transport, on typed I/O views",
     license: "GPL v2",
+    params: {
+        intx: bool {
+            default: false,
+            description: "Use INTx even where MSI-X is available (tests the fallback)",
+        },
+    },
 }

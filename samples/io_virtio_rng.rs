@@ -12,6 +12,9 @@
 //! 7.3 has no Rust abstraction of the hwrng core: [`Hwrng`] registers a `struct hwrng` through
 //! the C API, in a few `unsafe` blocks whose safety arguments it states.
 //!
+//! With the module parameter `intx=1` it takes INTx even where MSI-X is available, and names its
+//! suite `io_virtio_rng_intx`: the boot tests the fallback that way.
+//!
 //! At probe the driver reports, as KTAP, that it found and validated the device's structures,
 //! negotiated `VIRTIO_F_VERSION_1` and brought the device up, that the device took the queue's
 //! addresses, that entropy arrives by interrupt and is not constant, and that the hwrng core took
@@ -334,7 +337,7 @@ impl<'b> VirtioRng<'b> {
             vectors: pdev.alloc_irq_vectors(
                 1,
                 1,
-                IrqTypes::default().with(IrqType::MsiX).with(IrqType::Intx),
+                irq_types(),
             )?,
             irq_type: vectors.irq_type(),
             // Dropped before `queue`, whatever happens: on a failure below, fields are dropped in
@@ -473,6 +476,15 @@ struct RngData<'b> {
 // one thread once the device unbinds.
 unsafe impl Send for RngData<'_> {}
 
+/// The interrupt types the driver may use: MSI-X, else INTx; INTx alone with `intx=1`.
+fn irq_types() -> IrqTypes {
+    if module_parameters::intx.value() {
+        IrqTypes::default().with(IrqType::Intx)
+    } else {
+        IrqTypes::default().with(IrqType::MsiX).with(IrqType::Intx)
+    }
+}
+
 /// The cases of the probe's suite, in order.
 const CASES: [&str; 5] = [
     "capabilities",
@@ -607,7 +619,12 @@ impl pci::Driver for VirtioRngDriver {
             pdev.enable_device_mem()?;
             pdev.set_master();
             ktap::document(1);
-            let mut suite = Suite::begin(1, "io_virtio_rng", &CASES);
+            let name = if module_parameters::intx.value() {
+                "io_virtio_rng_intx"
+            } else {
+                "io_virtio_rng"
+            };
+            let mut suite = Suite::begin(1, name, &CASES);
             suite.note(fmt!("device {}", pdev.as_ref().name()));
             // SAFETY: Nothing else allocates or maps DMA memory for this device while it probes.
             let mask = unsafe { pdev.dma_set_mask_and_coherent(DmaMask::new::<64>()) };
@@ -630,4 +647,10 @@ kernel::module_pci_driver! {
     authors: ["The typed I/O project"],
     description: "virtio-rng over the virtio PCI modern transport, on typed I/O views",
     license: "GPL v2",
+    params: {
+        intx: bool {
+            default: false,
+            description: "Use INTx even where MSI-X is available (tests the fallback)",
+        },
+    },
 }

@@ -16,7 +16,7 @@
 #                  device is given to Linux's C driver (virtio_pci and
 #                  virtio-rng, bound through driver_override), which must
 #                  do the same, and taken back.
-#   io_virtio_blk  the disk through our driver: its size and partitions, the
+#   io_virtio_blk  the disk through our driver: its size, partitions and queues, the
 #                  regions of pattern 1 that boot.sh's disk.py lists, each
 #                  against its SHA-256, the regions of pattern 2 written and
 #                  read back, and flushes that reached the driver; an ext2
@@ -25,6 +25,9 @@
 #                  (virtio_blk), which must read the same pattern, what ours
 #                  wrote, and the filesystem. The image file itself is
 #                  checked after the boot by disk.py.
+#
+# Last, each hook loads our driver again with intx=1, on INTx although
+# MSI-X is there, and checks what it reads through the fallback.
 #
 # Linux's virtio modules are not in /etc/harness-modules (init.sh would load
 # each alone, and they depend on each other): /etc/virtio/c-modules lists
@@ -210,6 +213,33 @@ rng_hook() {
 	run_case c_reads_not_constant c_reads_not_constant
 	run_case c_unbound unload_c "$dev" "$other"
 	ktap_end
+
+	# The fallback: our driver again, on INTx although MSI-X is there.
+	reload_intx io_virtio_rng
+	kmsg "KTAP version 1"
+	kmsg "1..1"
+	ktap_begin 1 io_virtio_rng_intx_hwrng irq_is_intx rng_current_is_ours reads_not_constant
+	run_case irq_is_intx irq_is_intx io_virtio_rng
+	run_case rng_current_is_ours rng_current_is io_virtio_rng
+	run_case reads_not_constant c_reads_not_constant
+	ktap_end
+}
+
+# reload_intx MODULE: loads MODULE again with intx=1 (its probe prints its
+# own KTAP document, between the hook's).
+reload_intx() {
+	rmmod "$1" || kmsg "harness: virtio.sh: rmmod $1 failed"
+	insmod "/lib/modules/$1.ko" intx=1 || kmsg "harness: virtio.sh: insmod $1 intx=1 failed"
+}
+
+# irq_is_intx NAME: the interrupt named NAME is not a message-signalled one.
+irq_is_intx() {
+	local line
+	line=$(grep " $1\$" /proc/interrupts)
+	[ -n "$line" ] || fail "no interrupt named $1" || return
+	case $line in
+	*MSI*) fail "$line" ;;
+	esac
 }
 
 ## virtio-blk
@@ -368,6 +398,18 @@ blk_hook() {
 	run_case c_reads_written every_region write /dev/vda
 	run_case c_reads_filesystem fs_verify vda2 "${disk}2"
 	run_case c_unbound unload_c "$dev" "$other"
+	ktap_end
+
+	# The fallback: our driver again, with every queue on INTx.
+	reload_intx io_virtio_blk
+	kmsg "KTAP version 1"
+	kmsg "1..1"
+	ktap_begin 1 io_virtio_blk_intx_disk irq_is_intx reads_pattern reads_written \
+		reads_filesystem
+	run_case irq_is_intx irq_is_intx io_virtio_blk
+	run_case reads_pattern every_region read /dev/$disk "$p2"
+	run_case reads_written every_region write /dev/$disk
+	run_case reads_filesystem fs_verify "${disk}2" "${disk}2"
 	ktap_end
 }
 
