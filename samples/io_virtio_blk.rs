@@ -138,8 +138,8 @@ const QUEUE_SIZE: usize = 256;
 /// How many requests each hardware queue takes at a time (the tags of each queue).
 const DEPTH: u32 = 64;
 /// The most data segments of a request: with its header and status, a request of this many
-/// fits in an empty queue.
-const SEGMENTS_MAX: usize = QUEUE_SIZE / 2 - 2;
+/// fills an empty queue (as many as QEMU's `seg_max`, and Linux's virtio_blk, take).
+const SEGMENTS_MAX: usize = QUEUE_SIZE - 2;
 /// The most hardware queues the driver sets up.
 const QUEUES_MAX: u32 = 16;
 /// The size of a sector in the device's addresses.
@@ -257,7 +257,7 @@ struct BlkQueue<'b> {
     headers: Coherent<[ReqHeader]>,
     /// [`SEGMENTS_MAX`] scatterlist entries per tag: the request holding the tag maps its data
     /// there.
-    sg: KVec<Opaque<bindings::scatterlist>>,
+    sg: KVVec<Opaque<bindings::scatterlist>>,
     /// What the request holding each tag mapped: its entries and direction ([`Mapped`]), or 0.
     mapped: KVec<Atomic<u32>>,
     /// Set for a tag whose request is failed without the device's word (the queue broke).
@@ -300,7 +300,8 @@ impl<'b> BlkQueue<'b> {
         // CAST: `DEPTH` is 64.
         let depth = DEPTH as usize;
         let headers = Coherent::zeroed_slice(dev.as_ref(), depth, GFP_KERNEL)?;
-        let mut sg = KVec::with_capacity(depth * SEGMENTS_MAX, GFP_KERNEL)?;
+        // Half a MiB for 64 tags: `kvmalloc()`, which needs no contiguous pages.
+        let mut sg = KVVec::with_capacity(depth * SEGMENTS_MAX, GFP_KERNEL)?;
         for _ in 0..depth * SEGMENTS_MAX {
             sg.push(Opaque::zeroed(), GFP_KERNEL)?;
         }
@@ -996,8 +997,10 @@ fn bring_up<'b>(pdev: &'b pci::Device<Bound>, suite: &mut Suite<'_>) -> Result<B
     // SAFETY: As for `shared_ref`.
     let vectors_ref = unsafe { &*core::ptr::from_ref(&*vectors) };
     let mut irqs = KVec::new();
+    let mut irq_numbers = KVec::new();
     for index in 0..vectors_ref.len() {
         let request = IrqRequest::from(vectors_ref.index(index)?);
+        irq_numbers.push(request.irq(), GFP_KERNEL)?;
         let handler = BlkIrq {
             shared: shared_ref,
             queue: msix.then_some(index),
@@ -1028,6 +1031,12 @@ fn bring_up<'b>(pdev: &'b pci::Device<Bound>, suite: &mut Suite<'_>) -> Result<B
     });
 
     let tagset = KBox::pin_init(TagSet::new(count, DEPTH, 1), GFP_KERNEL)?;
+    if msix {
+        // Each queue's interrupt goes to the CPUs whose requests the queue carries, so that a
+        // request completes on the CPU that issued it, with no interrupt between CPUs (Linux's
+        // driver asks the PCI core for vectors spread the same way).
+        set_affinity(&tagset, &irq_numbers)?;
+    }
     let spec = DiskSpec {
         capacity: geometry.capacity,
         logical_block_size: if features & F_BLK_SIZE != 0 {
@@ -1035,7 +1044,7 @@ fn bring_up<'b>(pdev: &'b pci::Device<Bound>, suite: &mut Suite<'_>) -> Result<B
         } else {
             512
         },
-        // CAST: At most `SEGMENTS_MAX`, 126.
+        // CAST: At most `SEGMENTS_MAX`, 254.
         max_segments: if features & F_SEG_MAX != 0 {
             (geometry.seg_max as usize).clamp(1, SEGMENTS_MAX) as u16
         } else {
@@ -1071,6 +1080,44 @@ fn bring_up<'b>(pdev: &'b pci::Device<Bound>, suite: &mut Suite<'_>) -> Result<B
         shared,
         _bars: bars,
     })
+}
+
+/// Sets the affinity of the interrupt `irqs[i]` of queue `i` to the CPUs that `tagset` maps to
+/// queue `i`.
+#[cfg(CONFIG_SMP)]
+fn set_affinity(tagset: &TagSet<VirtioBlk>, irqs: &[u32]) -> Result {
+    use kernel::{
+        cpu::CpuId,
+        cpumask::CpumaskVar, //
+    };
+
+    // CAST: `TagSet` is a transparent wrapper of `struct blk_mq_tag_set`.
+    let raw = core::ptr::from_ref(tagset).cast::<bindings::blk_mq_tag_set>();
+    // SAFETY: The tag set is allocated: its default map has an entry per possible CPU, the
+    // queue that CPU's requests go to. It is only read.
+    let map = unsafe { (*raw).map[0].mq_map };
+    for (queue, &irq) in irqs.iter().enumerate() {
+        let mut mask = CpumaskVar::new_zero(GFP_KERNEL)?;
+        for cpu in 0..kernel::cpu::nr_cpu_ids() {
+            // SAFETY: `cpu` is below `nr_cpu_ids`, the length of the map.
+            let mapped = unsafe { *map.add(cpu as usize) } as usize;
+            if let (true, Some(id)) = (mapped == queue, CpuId::from_u32(cpu)) {
+                mask.set(id);
+            }
+        }
+        if !mask.empty() {
+            // SAFETY: `irq` is an interrupt of this device, allocated and requested; the mask is
+            // a valid cpumask, copied by the call.
+            to_result(unsafe { bindings::irq_set_affinity(irq, mask.as_raw()) })?;
+        }
+    }
+    Ok(())
+}
+
+/// Interrupts go where the single CPU is.
+#[cfg(not(CONFIG_SMP))]
+fn set_affinity(_tagset: &TagSet<VirtioBlk>, _irqs: &[u32]) -> Result {
+    Ok(())
 }
 
 /// Checks that the negotiated `features` include nothing the driver did not ask for.

@@ -20,10 +20,10 @@ kmsg() {
 }
 
 # The parameters: ROUNDS, and each measure's blkload arguments.
-ROUNDS=9
-SEQREAD="0 256 1024"
-SEQWRITE="0 128 1024"
-RANDREAD="256 20000 4"
+ROUNDS=11
+SEQREAD="0 512 1024"
+SEQWRITE="0 256 1024"
+RANDREAD="512 20000 4"
 [ -f "$PARAMS" ] && . "$PARAMS"
 
 find_dev() {
