@@ -334,11 +334,7 @@ impl<'b> VirtioRng<'b> {
             // is dropped after every field that holds a view of it (declaration order).
             transport: Transport::new(unsafe { &*core::ptr::from_ref(bars) }, &layout)?,
             queue <- RngQueue::new(pdev)?,
-            vectors: pdev.alloc_irq_vectors(
-                1,
-                1,
-                irq_types(),
-            )?,
+            vectors: pdev.alloc_irq_vectors(1, 1, irq_types())?,
             irq_type: vectors.irq_type(),
             // Dropped before `queue`, whatever happens: on a failure below, fields are dropped in
             // the reverse order of their initialization.
