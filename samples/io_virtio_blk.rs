@@ -1050,10 +1050,11 @@ fn bring_up<'b>(pdev: &'b pci::Device<Bound>, suite: &mut Suite<'_>) -> Result<B
         } else {
             SEGMENTS_MAX as u16
         },
+        // What the device takes in one segment, and the DMA layer maps in one piece.
         max_segment_size: if features & F_SIZE_MAX != 0 {
-            geometry.size_max.max(4096)
+            geometry.size_max.clamp(4096, dma_max_segment(dma_dev))
         } else {
-            u32::MAX
+            dma_max_segment(dma_dev)
         },
         write_cache: features & F_FLUSH != 0,
         read_only: features & F_RO != 0,
@@ -1118,6 +1119,26 @@ fn set_affinity(tagset: &TagSet<VirtioBlk>, irqs: &[u32]) -> Result {
 #[cfg(not(CONFIG_SMP))]
 fn set_affinity(_tagset: &TagSet<VirtioBlk>, _irqs: &[u32]) -> Result {
     Ok(())
+}
+
+/// The largest segment the DMA layer maps for `dev` in one piece (C's `dma_get_max_seg_size()`):
+/// `dma_map_sg()` may not be given longer ones.
+fn dma_max_segment(dev: *mut bindings::device) -> u32 {
+    // SAFETY: `dev` is the bound PCI function's device; its DMA parameters, which the PCI core
+    // sets up when it adds the device, are only read.
+    let max = unsafe {
+        let parms = (*dev).dma_parms;
+        if parms.is_null() {
+            0
+        } else {
+            (*parms).max_segment_size
+        }
+    };
+    if max == 0 {
+        64 * 1024
+    } else {
+        max
+    }
 }
 
 /// Checks that the negotiated `features` include nothing the driver did not ask for.
