@@ -695,9 +695,10 @@ impl Disk {
             GFP_KERNEL,
         )?;
         let data = queues.into_foreign();
-        // SAFETY: `data` came from `into_foreign()` just above, and is taken back once.
-        let data_guard =
-            ScopeGuard::new(move || drop(unsafe { KBox::<QueuesRef>::from_foreign(data) }));
+        let data_guard = ScopeGuard::new(move || {
+            // SAFETY: `data` came from `into_foreign()` just above, and is taken back once.
+            drop(unsafe { KBox::<QueuesRef>::from_foreign(data) })
+        });
 
         let mut limits: bindings::queue_limits = pin_init::zeroed();
         limits.logical_block_size = spec.logical_block_size;
