@@ -141,7 +141,6 @@ const _: () = {
     }
 };
 
-
 /// The cases of the suite, in the order [`exercise`] reports them: the BAR and the host's bytes,
 /// the copy of the whole BAR and those of [`COPIES`], then errors, moves and fills.
 const CASES: [&str; 34] = ktap::join(&[

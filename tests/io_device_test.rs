@@ -54,11 +54,13 @@ use kernel::{
     io::{
         io_project,
         io_read,
+        io_try_project,
         io_write,
         Align8,
         Be16,
         Be32,
         Be64,
+        CoherentBuffer,
         Io,
         IoBase,
         IoSysMap,
@@ -161,7 +163,7 @@ macro_rules! every_form {
 }
 
 /// The cases of [`beyond_7_3!`], in the order it runs them.
-const BEYOND_7_3: [&str; 12] = [
+const BEYOND_7_3: [&str; 15] = [
     "align8_region_u64_build_time",
     "windows",
     "byte_views",
@@ -170,6 +172,9 @@ const BEYOND_7_3: [&str; 12] = [
     "fill_typed",
     "fill_slice",
     "split_64bit_halves",
+    "split_halves_anywhere",
+    "byte_window_hostile",
+    "projection_without_question_mark",
     "fifo",
     "byte_order",
     "offsets_in_typed_view",
@@ -190,6 +195,11 @@ macro_rules! beyond_7_3 {
         suite.run("fill_typed", || fill_typed(typed));
         suite.run("fill_slice", || fill_slice(slice));
         suite.run("split_64bit_halves", || split_halves(typed));
+        suite.run("split_halves_anywhere", || split_halves_anywhere(typed));
+        suite.run("byte_window_hostile", || byte_window_hostile(typed));
+        suite.run("projection_without_question_mark", || {
+            projection_without_question_mark(typed)
+        });
         suite.run("fifo", || fifos(typed));
         suite.run("byte_order", || byte_order(region));
         suite.run("offsets_in_typed_view", || typed_offsets(typed));
@@ -290,7 +300,7 @@ fn mmio_try_copies(bar: &Bar<'_>) -> Result {
 }
 
 /// The cases of `io_mmio`, in the order [`mmio_suite`] reports them.
-const MMIO_CASES: [&str; 32] = ktap::join(&[
+const MMIO_CASES: [&str; 35] = ktap::join(&[
     &["bar_size"],
     &EVERY_FORM,
     &BEYOND_7_3,
@@ -347,7 +357,7 @@ fn mmio_suite(suite: &mut Suite<'_>, pdev: &pci::Device<Core<'_>>, bar: &Bar<'_>
 }
 
 /// The cases of `io_relaxed_mmio`, in the order [`relaxed_suite`] reports them.
-const RELAXED_CASES: [&str; 31] = ktap::join(&[
+const RELAXED_CASES: [&str; 34] = ktap::join(&[
     &EVERY_FORM,
     &BEYOND_7_3,
     &["debug_format", "relaxed_and_ordered_agree"],
@@ -425,7 +435,7 @@ fn sysmap_cross_copies(io: IoSysMap<'_, [u8]>) -> Result {
 }
 
 /// The cases of `io_iosysmap`, in the order [`iosysmap_suite`] reports them.
-const IOSYSMAP_CASES: [&str; 33] = ktap::join(&[
+const IOSYSMAP_CASES: [&str; 36] = ktap::join(&[
     &["is_iomem"],
     &EVERY_FORM,
     &BEYOND_7_3,
@@ -662,7 +672,7 @@ fn coherent_errors(buf: &Coherent<[u8]>) -> Result<usize> {
 }
 
 /// The cases of `io_coherent`, in the order [`coherent_suite`] reports them.
-const COHERENT_CASES: [&str; 24] = ktap::join(&[
+const COHERENT_CASES: [&str; 28] = ktap::join(&[
     &[
         "allocations_are_zeroed",
         "typed_fields",
@@ -676,13 +686,17 @@ const COHERENT_CASES: [&str; 24] = ktap::join(&[
         "errors_touch_nothing_dma_address_kept",
     ],
     &BEYOND_7_3,
-    &["dma_address_of_windows_and_casts", "debug_format"],
+    &[
+        "dma_address_of_windows_and_casts",
+        "debug_format",
+        "coherent_buffer_of_driver_types",
+    ],
 ]);
 
 fn coherent_suite(suite: &mut Suite<'_>, pdev: &pci::Device<Core<'_>>) -> Result {
     let dev = pdev.as_ref();
     // `Coherent` wants the kernel's transmute traits and the views the derivable ones: allocate
-    // bytes and cast the view.
+    // bytes and cast the view (a `CoherentBuffer` does this for a driver; see the last case).
     let raw = suite.step(
         "alloc_typed",
         Coherent::<[u8; size_of::<Mixed>()]>::zeroed(dev, GFP_KERNEL),
@@ -795,6 +809,55 @@ fn coherent_suite(suite: &mut Suite<'_>, pdev: &pci::Device<Core<'_>>) -> Result
             ),
         )
     });
+    suite.run("coherent_buffer_of_driver_types", || coherent_buffers(dev));
+    Ok(())
+}
+
+/// A descriptor as a driver writes it for its device: little-endian fields, with the prelude's
+/// derives only, no `unsafe impl` of the kernel's transmute traits.
+#[repr(C)]
+#[derive(FromBytes, IntoBytes)]
+struct Desc {
+    addr: Le64,
+    len: Le32,
+    flags: Le16,
+    next: Le16,
+}
+
+/// `CoherentBuffer` holds a driver's own plain-data types, one or a slice of them: zeroed, with
+/// DMA addresses kept through projections at runtime indices, and every field where the device
+/// would read it.
+fn coherent_buffers(dev: &kernel::device::Device<kernel::device::Bound>) -> Result {
+    const N: usize = 256;
+    let ring = CoherentBuffer::<[Desc]>::zeroed_slice(dev, N, GFP_KERNEL)?;
+    check_eq!((ring.len(), ring.size()), (N, N * size_of::<Desc>()));
+    let whole = ring.as_view();
+    check_eq!(whole.dma_address(), ring.dma_address());
+    for i in [0, 1, 17, N - 1] {
+        let slot = io_project!(&ring, [try: black_box(i)]);
+        check_eq!(slot.dma_address(), ring.dma_address() + (i * 16) as u64);
+        check_eq!(io_read!(slot, .addr).get(), 0);
+        io_write!(slot, .addr, Le64::new(0x1000 * i as u64 + 1));
+        io_write!(slot, .len, Le32::new(512));
+        io_write!(slot, .next, Le16::new(((i + 1) % N) as u16));
+    }
+    check!(io_try_project!(&ring, [try: black_box(N)]).is_err());
+    // The bytes a device reads: the little-endian fields at their offsets.
+    let mut bytes = [0u8; 16];
+    io_project!(whole.as_bytes(), [try: 17 * 16..18 * 16]).copy_to_slice(&mut bytes);
+    check_eq!(bytes[..8], (0x1000u64 * 17 + 1).to_le_bytes());
+    check_eq!(bytes[8..12], 512u32.to_le_bytes());
+    check_eq!(bytes[14..16], 18u16.to_le_bytes());
+
+    let one = CoherentBuffer::<Desc>::zeroed(dev, GFP_KERNEL)?;
+    check_eq!(one.size(), 16);
+    io_write!(&one, .flags, Le16::new(3));
+    check_eq!(io_read!(&one, .flags).get(), 3);
+    check_eq!(io_project!(&one, .len).dma_address(), one.dma_address() + 8);
+    check_eq!(
+        CoherentBuffer::<[Desc]>::zeroed_slice(dev, black_box(usize::MAX / 8), GFP_KERNEL).err(),
+        Some(EINVAL)
+    );
     Ok(())
 }
 

@@ -488,6 +488,9 @@ mod beyond {
     {
         fill_typed(io)?;
         split_halves(io)?;
+        split_halves_anywhere(io)?;
+        byte_window_hostile(io)?;
+        projection_without_question_mark(io)?;
         fifos(io)?;
         typed_offsets(io)?;
         typed_registers(io)

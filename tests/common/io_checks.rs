@@ -23,9 +23,13 @@ use kernel::{
     io::{
         io_project,
         io_read,
+        io_try_project,
+        io_try_read,
+        io_try_write,
         io_write,
         register,
         register::Array as _,
+        split,
         Align8,
         Be16,
         Be32,
@@ -979,6 +983,121 @@ where
     check_eq!(q.read_lo_hi(), 0x0bad_f00d_dead_beef);
     check_eq!(q.read_hi_lo(), 0x0bad_f00d_dead_beef);
     check_eq!(q.read_val(), 0x0bad_f00d_dead_beef);
+    Ok(())
+}
+
+/// Split 64-bit accesses on two `u32` locations anywhere (`split::*`, as C's
+/// `lo_hi_readq(&regs->base_lo)` takes a register block's `base_lo` and `base_hi`) and on a pair
+/// of adjacent `u32`s (`[u32; 2]`): each half lands in its own location, the low half in `lo`,
+/// and reads back whole in either order.
+pub(crate) fn split_halves_anywhere<'a, H>(io: H) -> Result
+where
+    H: Io<'a, Target = Mixed>,
+    H::Backend: AllWidths,
+{
+    let mut model = Mixed::sample(37);
+    io.copy_write(model);
+    // Two locations that are not even adjacent, the high half first in memory.
+    let (lo, hi) = (
+        io_project!(io, .arr[build: 3]),
+        io_project!(io, .arr[build: 0]),
+    );
+    for value in [0x0123_4567_89ab_cdef_u64, 0xffff_ffff_0000_0001] {
+        split::write_lo_hi(lo, hi, value);
+        (model.arr[3], model.arr[0]) = (value as u32, (value >> 32) as u32);
+        check_eq!(io.copy_read(), model);
+        check_eq!(split::read_lo_hi(lo, hi), value);
+        split::write_hi_lo(lo, hi, !value);
+        (model.arr[3], model.arr[0]) = (!value as u32, (!value >> 32) as u32);
+        check_eq!(io.copy_read(), model);
+        check_eq!(split::read_hi_lo(lo, hi), !value);
+    }
+    // A pair of adjacent `u32`s, as a `[u32; 2]` view of `arr[1..3]`.
+    let pair = io_project!(io, .arr[build: 1..3]).try_cast::<[u32; 2]>()?;
+    pair.write_hi_lo(0x1111_2222_3333_4444);
+    (model.arr[1], model.arr[2]) = (0x3333_4444, 0x1111_2222);
+    check_eq!(io.copy_read(), model);
+    check_eq!(pair.read_lo_hi(), 0x1111_2222_3333_4444);
+    Ok(())
+}
+
+/// Byte windows at offsets and lengths a device might report, hostile ones included: a window
+/// is given only if it lies within the location, the check never overflows, and a write
+/// through a window lands exactly there.
+pub(crate) fn byte_window_hostile<'a, H>(io: H) -> Result
+where
+    H: Io<'a, Target = Mixed>,
+    H::Backend: AllWidths,
+{
+    let mut model = Mixed::sample(41);
+    io.copy_write(model);
+    for (offset, len) in [
+        (usize::MAX, 1),
+        (1, usize::MAX),
+        (usize::MAX, usize::MAX),
+        (65, 0),
+        (64, 1),
+        (0, 65),
+        (63, 2),
+    ] {
+        check_eq!(
+            io.try_byte_window(black_box(offset), black_box(len)).err(),
+            Some(ERANGE)
+        );
+    }
+    check_eq!(io.try_byte_window(64, 0)?.len(), 0);
+    let window = io.try_byte_window(black_box(29), black_box(6))?;
+    check_eq!(window.len(), 6);
+    window.copy_from_slice(&[1, 2, 3, 4, 5, 6]);
+    model.as_mut_bytes()[29..35].copy_from_slice(&[1, 2, 3, 4, 5, 6]);
+    check_eq!(io.copy_read(), model);
+    Ok(())
+}
+
+/// Returns `arr[index]`, or `u32::MAX` if there is no such element: runtime-checked projection
+/// in a function that returns a plain value, where `?` is not available.
+fn element_or_max<'a, H>(io: H, index: usize) -> u32
+where
+    H: Io<'a, Target = Mixed>,
+    H::Backend: AllWidths,
+{
+    io_try_read!(io, .arr[try: index]).unwrap_or(u32::MAX)
+}
+
+/// Runtime-checked projection without `?`: `io_try_project!`, `io_try_read!` and
+/// `io_try_write!` return their result, an out-of-bounds index as `ERANGE`, and write nothing
+/// on an error.
+pub(crate) fn projection_without_question_mark<'a, H>(io: H) -> Result
+where
+    H: Io<'a, Target = Mixed>,
+    H::Backend: AllWidths,
+{
+    let mut model = Mixed::sample(43);
+    io.copy_write(model);
+    for index in 0..4 {
+        check_eq!(element_or_max(io, black_box(index)), model.arr[index]);
+    }
+    check_eq!(element_or_max(io, black_box(4)), u32::MAX);
+    check_eq!(element_or_max(io, black_box(usize::MAX)), u32::MAX);
+    check_eq!(
+        io_try_write!(io, .arr[try: black_box(4)], 7).err(),
+        Some(ERANGE)
+    );
+    check_eq!(
+        io_try_project!(io, .bytes[try: black_box(2)..black_box(40)]).err(),
+        Some(ERANGE)
+    );
+    check_eq!(io.copy_read(), model);
+    io_try_write!(io, .arr[try: black_box(2)], 0x5a5a_5a5a)?;
+    model.arr[2] = 0x5a5a_5a5a;
+    match io_try_project!(io, .bytes[try: black_box(30)..black_box(33)]) {
+        Ok(_) => return Err(EINVAL),
+        Err(err) => check_eq!(err, ERANGE),
+    }
+    let tail = io_try_project!(io, .bytes[try: black_box(30)..black_box(32)])?;
+    tail.copy_from_slice(&[9, 8]);
+    model.bytes[30..32].copy_from_slice(&[9, 8]);
+    check_eq!(io.copy_read(), model);
     Ok(())
 }
 

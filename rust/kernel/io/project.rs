@@ -81,7 +81,8 @@ impl<const I: usize, P> NoConstLen for ConstIndex<I, P> {}
 ///   sub-slice, proven in bounds at build time: a constant index past the end of an array is a
 ///   compile error;
 /// - `[try: i]` checks at runtime and returns an [`ERANGE`] error through `?`, so the expression
-///   uses `?` (where `?` is not available, [`io_try_project!`] returns the `Result`);
+///   uses `?` (where `?` is not available,
+///   [`io_try_project!`](crate::io_try_project) returns the `Result`);
 /// - `[panic: i]` checks at runtime and panics.
 ///
 /// Indices and the bounds of ranges are `usize`, as for Rust's slices (and as 7.3's grammar
@@ -216,7 +217,8 @@ macro_rules! io_try_project {
 /// Reads a primitive through a projection, returning a `Result`: `io_try_read!(io, path)`.
 ///
 /// The error is the [`ERANGE`] of a `[try: ...]` step, or the bus's error if the access itself
-/// fails ([`try_read_val`](super::Io::try_read_val)); see [`io_try_project!`].
+/// fails ([`try_read_val`](super::Io::try_read_val)); see
+/// [`io_try_project!`](crate::io_try_project).
 #[macro_export]
 macro_rules! io_try_read {
     ($io:expr, $($path:tt)*) => {
@@ -228,7 +230,8 @@ macro_rules! io_try_read {
 /// value)`.
 ///
 /// The error is the [`ERANGE`] of a `[try: ...]` step, or the bus's error if the access itself
-/// fails ([`try_write_val`](super::Io::try_write_val)); see [`io_try_project!`].
+/// fails ([`try_write_val`](super::Io::try_write_val)); see
+/// [`io_try_project!`](crate::io_try_project).
 #[macro_export]
 macro_rules! io_try_write {
     ($io:expr, $($rest:tt)*) => {
