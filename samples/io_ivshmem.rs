@@ -97,6 +97,43 @@ const COPIES: [(&str, usize); 26] = [
 ];
 
 const _: () = {
+    /// Whether `name` is `copy_{len}_bytes`, with `len` in decimal as `{}` prints it.
+    const fn is_copy_name(name: &str, len: usize) -> bool {
+        const PREFIX: &[u8] = b"copy_";
+        const SUFFIX: &[u8] = b"_bytes";
+        let name = name.as_bytes();
+        if name.len() <= PREFIX.len() + SUFFIX.len() {
+            return false;
+        }
+        let digits_end = name.len() - SUFFIX.len();
+        let mut i = 0;
+        while i < PREFIX.len() {
+            if name[i] != PREFIX[i] {
+                return false;
+            }
+            i += 1;
+        }
+        i = 0;
+        while i < SUFFIX.len() {
+            if name[digits_end + i] != SUFFIX[i] {
+                return false;
+            }
+            i += 1;
+        }
+        // The digits, from the last: each must be the next of `len`'s, with none left over and no
+        // leading zero.
+        let (mut at, mut rest) = (digits_end, len);
+        while at > PREFIX.len() {
+            at -= 1;
+            // CAST: A decimal digit fits in a byte.
+            if name[at] != b'0' + (rest % 10) as u8 {
+                return false;
+            }
+            rest /= 10;
+        }
+        rest == 0 && (name[PREFIX.len()] != b'0' || digits_end == PREFIX.len() + 1)
+    }
+
     let mut i = 0;
     while i < COPIES.len() {
         assert!(is_copy_name(COPIES[i].0, COPIES[i].1));
@@ -104,42 +141,6 @@ const _: () = {
     }
 };
 
-/// Whether `name` is `copy_{len}_bytes`, with `len` in decimal as `{}` prints it.
-const fn is_copy_name(name: &str, len: usize) -> bool {
-    const PREFIX: &[u8] = b"copy_";
-    const SUFFIX: &[u8] = b"_bytes";
-    let name = name.as_bytes();
-    if name.len() <= PREFIX.len() + SUFFIX.len() {
-        return false;
-    }
-    let digits_end = name.len() - SUFFIX.len();
-    let mut i = 0;
-    while i < PREFIX.len() {
-        if name[i] != PREFIX[i] {
-            return false;
-        }
-        i += 1;
-    }
-    i = 0;
-    while i < SUFFIX.len() {
-        if name[digits_end + i] != SUFFIX[i] {
-            return false;
-        }
-        i += 1;
-    }
-    // The digits, from the last: each must be the next of `len`'s, with none left over and no
-    // leading zero.
-    let (mut at, mut rest) = (digits_end, len);
-    while at > PREFIX.len() {
-        at -= 1;
-        // CAST: A decimal digit fits in a byte.
-        if name[at] != b'0' + (rest % 10) as u8 {
-            return false;
-        }
-        rest /= 10;
-    }
-    rest == 0 && (name[PREFIX.len()] != b'0' || digits_end == PREFIX.len() + 1)
-}
 
 /// The cases of the suite, in the order [`exercise`] reports them: the BAR and the host's bytes,
 /// the copy of the whole BAR and those of [`COPIES`], then errors, moves and fills.
