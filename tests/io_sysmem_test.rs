@@ -822,7 +822,11 @@ mod compat {
         io.write(Doorbell, io.read(Doorbell) + 1);
         check_eq!(word(&words, 4), 0x34);
 
-        let mut block = Block { ctrl: 0, doorbell: 0, bank1: [0; 2] };
+        let mut block = Block {
+            ctrl: 0,
+            doorbell: 0,
+            bank1: [0; 2],
+        };
         let io = SysMem::from_mut(&mut block);
         io.write(Doorbell, 0x55);
         io.write(Status, 0x66u8);
@@ -836,17 +840,27 @@ mod compat {
         let io = SysMem::from_mut(&mut words.as_mut_bytes()[..]);
         io.try_write(Plus(0usize), 0x11u32)?;
         io.try_write(Plus(DOORBELL), DOORBELL::from_raw(0x22))?;
-        check_eq!(io.try_read::<u32, _>(Plus(Plus(0usize))).err(), Some(ERANGE));
+        check_eq!(
+            io.try_read::<u32, _>(Plus(Plus(0usize))).err(),
+            Some(ERANGE)
+        );
         check_eq!((word(&words, 8), word(&words, 12)), (0x11, 0x22));
 
         let io = SysMem::<Region<16>>::try_from_bytes(words.as_mut_bytes())?;
         check_eq!(io.read(Plus(DOORBELL)).into_raw(), 0x22);
         io.write(Plus(Doorbell), 0x33);
         let io = SysMem::<Region<16, Align8>>::try_from_bytes(words.as_mut_bytes())?;
-        io.write(Plus(DOORBELL), DOORBELL::from_raw(io.read(Plus(Doorbell)) + 1));
+        io.write(
+            Plus(DOORBELL),
+            DOORBELL::from_raw(io.read(Plus(Doorbell)) + 1),
+        );
         check_eq!(word(&words, 12), 0x34);
 
-        let mut block = Block { ctrl: 0, doorbell: 0, bank1: [0; 2] };
+        let mut block = Block {
+            ctrl: 0,
+            doorbell: 0,
+            bank1: [0; 2],
+        };
         let io = SysMem::from_mut(&mut block);
         io.write(Plus(DOORBELL), DOORBELL::from_raw(0x44));
         io.write(Plus(0usize), 0x55u32);
@@ -871,9 +885,15 @@ mod compat {
         let io = SysMem::<Region<16>>::try_from_bytes(words.as_mut_bytes())?;
         io.write_reg(Logged(DOORBELL::from_raw(0x88)));
         let io = SysMem::<Region<16, Align8>>::try_from_bytes(words.as_mut_bytes())?;
-        io.try_write_reg(Logged(Logged(DOORBELL::from_raw(io.read(DOORBELL).into_raw() + 1))))?;
+        io.try_write_reg(Logged(Logged(DOORBELL::from_raw(
+            io.read(DOORBELL).into_raw() + 1,
+        ))))?;
         check_eq!(word(&words, 4), 0x89);
-        let mut block = Block { ctrl: 0, doorbell: 0, bank1: [0; 2] };
+        let mut block = Block {
+            ctrl: 0,
+            doorbell: 0,
+            bank1: [0; 2],
+        };
         SysMem::from_mut(&mut block).write_reg(Logged(DOORBELL::from_raw(0x99)));
         check_eq!(block.doorbell, 0x99);
         Ok(())

@@ -56,20 +56,21 @@ miri_tests() {
 # the promise of one of the layer's `unsafe trait`s (IoBackend, IoCopyable),
 # as 7.3 lets a driver do without `unsafe`, and then makes only safe calls.
 # Miri must report undefined behaviour in each: that is the hole the
-# `unsafe` closes. One check per probe; its output is in LOGS/holes.log.
+# `unsafe` closes. One check per probe; the verdicts are in LOGS/holes.log,
+# each probe's output in LOGS/holes-<probe>.log.
 holes() {
-	local log=$LOGS/holes.log probe name passed=0 failed=0
+	local log=$LOGS/holes.log probe name out passed=0 failed=0
 	: >"$log"
 	for probe in "$TOP"/tests/host/examples/hole_*.rs; do
 		name=$(basename "$probe" .rs)
-		echo "---- $name" >>"$log"
+		out=$LOGS/holes-$name.log
 		if MIRIFLAGS=-Zmiri-strict-provenance cargo +nightly miri run -q \
-			--manifest-path "$MANIFEST" --example "$name" >>"$log" 2>&1; then
+			--manifest-path "$MANIFEST" --example "$name" >"$out" 2>&1; then
 			echo "holes: FAIL $name: Miri found no undefined behaviour" | tee -a "$log" >&2
 			failed=$((failed + 1))
-		elif grep -q "^error: Undefined Behavior: " "$log"; then
-			echo "holes: ok   $name: Miri reports $(grep -m1 -o 'Undefined Behavior: [^,]*' "$log" |
-				tail -n1)" | tee -a "$log" >&2
+		elif grep -q "^error: Undefined Behavior: " "$out"; then
+			echo "holes: ok   $name: Miri reports $(grep -m1 -o 'Undefined Behavior: [^,]*' "$out")" |
+				tee -a "$log" >&2
 			passed=$((passed + 1))
 		else
 			echo "holes: FAIL $name: failed without a report of undefined behaviour" |

@@ -215,9 +215,11 @@ fn runtime_size_beyond_the_known_size_is_reachable_with_try_accessors() {
     // Each write landed where it was aimed, as the memory itself shows, and reads back.
     assert_eq!(buf.0[24..28], 0xcafe_f00du32.to_ne_bytes());
     assert_eq!(buf.0[4..8], 1u32.to_ne_bytes());
-    assert!(buf.0.iter().enumerate().all(|(i, b)| (4..8).contains(&i)
-        || (24..28).contains(&i)
-        || *b == 0));
+    assert!(buf
+        .0
+        .iter()
+        .enumerate()
+        .all(|(i, b)| (4..8).contains(&i) || (24..28).contains(&i) || *b == 0));
     let io = sys_region::<8, Align8>(&mut buf.0);
     assert_eq!(io.try_read32(24), Ok(0xcafe_f00d));
     assert_eq!(io.read32(4), 1);
