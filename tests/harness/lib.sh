@@ -54,9 +54,11 @@ unset cfg
 
 # What BUILD_CONFIG's .conf sets: the kernel's ARCH, LLVM= (empty for GCC),
 # the rustup toolchain of rustc, rustdoc and clippy, the fragments of
-# tests/config/ merged over tinyconfig, in order, and the results its stages
-# must record, each STAGE:KIND (summary.py: test, gate or upstream).
-CFG_ARCH= CFG_LLVM= CFG_RUST= CFG_FRAGMENTS=() CFG_STAGES=()
+# tests/config/ merged over tinyconfig, in order, the compatibility clients
+# its kernel builds (compat.py's names; the compat stage fails on each one
+# listed that was not built), and the results its stages must record, each
+# STAGE:KIND (summary.py: test, gate or upstream).
+CFG_ARCH= CFG_LLVM= CFG_RUST= CFG_FRAGMENTS=() CFG_CLIENTS=() CFG_STAGES=()
 . "$CONFIG_DIR/$BUILD_CONFIG.conf"
 
 # config_arch CONFIG: CONFIG's kernel ARCH.
