@@ -218,7 +218,7 @@ fn check_bars(suite: &Suite<'_>, pdev: &pci::Device<Core<'_>>, cfg: ConfigView<'
                 "memory"
             };
             suite.note(fmt!(
-                "BAR{}: {} at {:#x}, {} bytes",
+                "BAR{}: {} at {:#x}, {:#x} bytes",
                 i,
                 space,
                 address,

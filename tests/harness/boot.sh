@@ -81,26 +81,34 @@ make_initramfs() {
 		echo "file /bin/busybox $BUSYBOX 0755 0 0" # busybox-static
 		echo "file /init $HARNESS/init.sh 0755 0 0"
 		echo "file /etc/harness-modules $INITRAMFS/modules 0644 0 0"
+		echo "file /etc/harness-params $INITRAMFS/params 0644 0 0"
 		for ko in $(module_list); do
 			echo "file /lib/modules/${ko##*/} $ko 0644 0 0"
 		done
 	} >"$list"
 	module_list | sed 's|.*/||' >"$INITRAMFS/modules"
+	# The parameters /init gives a module, one "NAME PARAMETER..." line each.
+	for ko in "${!MODULE_PARAMS[@]}"; do
+		echo "$ko ${MODULE_PARAMS[$ko]}"
+	done >"$INITRAMFS/params"
 	"$OBJ/usr/gen_init_cpio" "$list" | gzip -1 >"$INITRAMFS.cpio.gz"
 }
 
 # The machine for the configuration's architecture (CFG_ARCH is the kernel's
-# ARCH; UNAME_M is the same architecture as `uname -m` names it), and the
-# busybox-static of that architecture. -cpu max has a random number
+# ARCH; UNAME_M is the same architecture as `uname -m` names it), the
+# busybox-static of that architecture (lib.sh), and the width of edu's DMA
+# mask there (EDU_DMA_BITS, below). -cpu max has a random number
 # instruction (RDRAND, arm64's RNDR), which makes the CRNG ready at once, so
 # `%p` (and a view's Debug output) prints hashed addresses rather than a
-# placeholder.
+# placeholder; on 32-bit arm, which has none, the virt machine's device tree
+# carries a seed (/chosen/rng-seed) that does the same.
+BUSYBOX=$(busybox_of "$CFG_ARCH")
 case $CFG_ARCH in
 x86_64)
 	QEMU=(qemu-system-x86_64 -cpu max -kernel "$OBJ/arch/x86/boot/bzImage")
 	CONSOLE=ttyS0
 	UNAME_M=x86_64
-	BUSYBOX=/bin/busybox
+	EDU_DMA_BITS=28
 	;;
 arm64)
 	# virt: a generic PCIe host bridge (with an I/O window for port BARs)
@@ -110,7 +118,21 @@ arm64)
 		-kernel "$OBJ/arch/arm64/boot/Image")
 	CONSOLE=ttyAMA0
 	UNAME_M=aarch64
-	BUSYBOX=$BUSYBOX_ARM64
+	EDU_DMA_BITS=28
+	;;
+arm)
+	# virt with a Cortex-A15: ARMv7 with LPAE, which the kernel is built
+	# for (tests/config/arm.config). With highmem (the default for a CPU
+	# with LPAE) the machine's PCIe host bridge has its ECAM and a 64-bit
+	# memory window above 4 GiB, where the kernel puts the 64-bit BARs: a
+	# physical address that a 32-bit usize cannot hold. RAM starts at 1 GiB
+	# and nothing translates the devices' DMA (32-bit arm has no SMMUv3
+	# driver), so edu gets a 32-bit DMA mask, which the RAM lies within.
+	QEMU=(qemu-system-arm -M virt,highmem=on -cpu cortex-a15
+		-kernel "$OBJ/arch/arm/boot/zImage")
+	CONSOLE=ttyAMA0
+	UNAME_M=armv7l
+	EDU_DMA_BITS=32
 	;;
 *)
 	echo "harness: no QEMU machine for ARCH=$CFG_ARCH" >&2
@@ -119,12 +141,19 @@ arm64)
 esac
 QEMU+=(-m 512M -nographic -no-reboot)
 CMDLINE="console=$CONSOLE panic=-1 printk.devkmsg=on ${BOOT_CMDLINE:-}"
+# The parameters /init passes to a module, by module name.
+declare -A MODULE_PARAMS=()
 case $MACHINE in
 default)
 	# The three test devices; ivshmem-plain's memory is the observer's file.
-	QEMU+=(-device edu -device pci-testdev
+	# edu's DMA engine drops the address bits above its mask, and io_edu
+	# asks the DMA API for a mask of the same width.
+	QEMU+=(-device "edu,dma_mask=$(printf '%#x' $(((1 << EDU_DMA_BITS) - 1)))"
+		-device pci-testdev
 		-object "memory-backend-file,id=shm,size=$SHM_SIZE,share=on,mem-path=$SHM_FILE"
 		-device ivshmem-plain,memdev=shm)
+	MODULE_PARAMS[io_edu]="dma_bits=$EDU_DMA_BITS"
+	MODULE_PARAMS[io_cookbook]="dma_bits=$EDU_DMA_BITS"
 	;;
 q35)
 	if [ "$CFG_ARCH" != x86_64 ]; then

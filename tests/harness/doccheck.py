@@ -13,8 +13,9 @@ This checker fails on:
 - a literal block (``::``) that reads as Rust (a ``let`` binding, a ``fn``, an
   ``impl``, an ``io_*!`` macro, an attribute), which would be the same thing;
 - a ``literalinclude`` of Rust whose file does not exist, is not compiled (a
-  ``.rs`` file must be an object of the ``Kbuild`` beside it, or belong to
-  the host crate), or that is not cut at a pair of markers that each occur
+  ``.rs`` file must be an object of the ``Kbuild`` beside it, a module that
+  such an object includes with ``#[path = ...]``, or belong to the host
+  crate), or that is not cut at a pair of markers that each occur
   exactly once, start before end, with code between them;
 - a marker without its partner in a compiled file, or a pair that no page
   includes (a snippet the guide lost).
@@ -81,7 +82,27 @@ def directives(lines):
             yield start, "::", "", options, body
 
 
-def compiled(project, path):
+def project_sources(project):
+    """Every .rs file of the project, outside build outputs."""
+    for dirpath, dirnames, filenames in os.walk(project):
+        dirnames[:] = sorted(d for d in dirnames
+                             if not d.startswith(".") and d not in ("build", "target"))
+        for name in sorted(filenames):
+            if name.endswith(".rs"):
+                yield os.path.join(dirpath, name)
+
+
+def includers(project, path):
+    """The project's .rs files that include PATH as a module (``#[path]``)."""
+    for source in project_sources(project):
+        with open(source) as f:
+            for rel in re.findall(r'#\[path\s*=\s*"([^"]+)"\]', f.read()):
+                if os.path.normpath(os.path.join(os.path.dirname(source), rel)) == path:
+                    yield source
+                    break
+
+
+def compiled(project, path, seen=()):
     """Why the file at PATH (absolute) is not compiled by the build, or None."""
     rel = os.path.relpath(path, project)
     if rel.split(os.sep)[:2] == HOST_CRATE.split(os.sep):
@@ -92,10 +113,17 @@ def compiled(project, path):
         with open(kbuild) as f:
             objects = re.findall(r"^obj-[^\s]+\s*\+?=\s*(.*)$", f.read(), re.M)
     except OSError:
-        return f"{rel} has no Kbuild beside it"
+        objects = []
     if any(obj in o.split() for o in objects):
         return None
-    return f"{rel} is not an object of {os.path.relpath(kbuild, project)}"
+    # A module of a compiled file.
+    for source in includers(project, path):
+        if source not in seen and compiled(project, source, seen + (path,)) is None:
+            return None
+    if not os.path.isfile(kbuild):
+        return f"{rel} has no Kbuild beside it, and no compiled file includes it"
+    return (f"{rel} is not an object of {os.path.relpath(kbuild, project)}, and no "
+            f"compiled file includes it")
 
 
 def markers(text):
@@ -161,25 +189,19 @@ def check(doc_dir, project):
             elif name == "literalinclude" and (language == "rust" or arg.endswith(".rs")):
                 check_include(project, rst, lineno, arg, options, problems, used)
     # Every snippet of a compiled file has its partner and a page that shows it.
-    for dirpath, dirnames, filenames in os.walk(project):
-        dirnames[:] = sorted(d for d in dirnames
-                             if not d.startswith(".") and d not in ("build", "target"))
-        for name in sorted(filenames):
-            if not name.endswith(".rs"):
-                continue
-            path = os.path.join(dirpath, name)
-            with open(path) as f:
-                starts, ends = markers(f.read())
-            rel = os.path.relpath(path, project)
-            for key in sorted(set(starts) | set(ends)):
-                kind, snippet = key
-                if len(starts.get(key, [])) != 1 or len(ends.get(key, [])) != 1:
-                    problems.append(f"{rel}: marker [{kind}:{snippet}] has "
-                                    f"{len(starts.get(key, []))} start(s) and "
-                                    f"{len(ends.get(key, []))} end(s)")
-                elif (path, kind, snippet) not in used:
-                    problems.append(f"{rel}: snippet [{kind}:{snippet}] is shown by "
-                                    f"no page of the guide")
+    for path in project_sources(project):
+        with open(path) as f:
+            starts, ends = markers(f.read())
+        rel = os.path.relpath(path, project)
+        for key in sorted(set(starts) | set(ends)):
+            kind, snippet = key
+            if len(starts.get(key, [])) != 1 or len(ends.get(key, [])) != 1:
+                problems.append(f"{rel}: marker [{kind}:{snippet}] has "
+                                f"{len(starts.get(key, []))} start(s) and "
+                                f"{len(ends.get(key, []))} end(s)")
+            elif (path, kind, snippet) not in used:
+                problems.append(f"{rel}: snippet [{kind}:{snippet}] is shown by "
+                                f"no page of the guide")
     return problems, len(used)
 
 

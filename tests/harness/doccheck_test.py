@@ -79,9 +79,24 @@ class DocCheck(unittest.TestCase):
 
     def test_file_outside_the_build_fails(self):
         problems, _ = self.project(INCLUDE, kbuild="obj-m += other.o\n")
-        self.assertProblem(problems, "samples/drv.rs is not an object of samples/Kbuild")
+        self.assertProblem(problems, "samples/drv.rs is not an object of samples/Kbuild, "
+                                     "and no compiled file includes it")
         problems, _ = self.project(INCLUDE, kbuild=None)
         self.assertProblem(problems, "has no Kbuild beside it")
+
+    def test_module_of_a_compiled_file_passes(self):
+        rst = INCLUDE.replace("../samples/drv.rs", "../samples/common/regs.rs")
+        drv = '#[path = "common/regs.rs"]\nmod regs;\n'
+        problems, shown = self.project(rst, {"samples/drv.rs": drv,
+                                             "samples/common/regs.rs": DRIVER})
+        self.assertEqual(problems, [])
+        self.assertEqual(shown, 1)
+        # Included by a file that is not compiled itself: not compiled.
+        problems, _ = self.project(rst, {"samples/drv.rs": drv,
+                                         "samples/common/regs.rs": DRIVER},
+                                   kbuild="obj-m += other.o\n")
+        self.assertProblem(problems, "samples/common/regs.rs has no Kbuild beside it, "
+                                     "and no compiled file includes it")
 
     def test_host_crate_needs_no_kbuild(self):
         rst = INCLUDE.replace("../samples/drv.rs", "../tests/host/src/x.rs")

@@ -96,9 +96,11 @@ Expectation files (*.expect) hold one check a line; `#` starts a comment:
     suite NAME N ARCH=M ...
                    as above, but on architecture ARCH (--arch) exactly M
                    cases: for cases that cannot run there, which the suite
-                   itself reports as skipped with the reason. ARCH=- says
-                   that the suite does not run on ARCH at all (a device of
-                   another machine), and fails if it does.
+                   itself reports as skipped with the reason, or which are
+                   not built there (a doctest that needs a 64-bit kernel,
+                   on arm). ARCH=- says that the suite does not run on ARCH
+                   at all (a device of another machine, a client the
+                   configuration does not build), and fails if it does.
     log REGEX      some console line (time stamp removed) must match REGEX.
                    A gate, not counted: a log line is not a test. Use it for
                    what must have happened (a driver bound its device, a
