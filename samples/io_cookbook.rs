@@ -713,4 +713,10 @@ kernel::module_pci_driver! {
     authors: ["The typed I/O project"],
     description: "The guide's cookbook, run on QEMU's edu, ivshmem-plain and pci-testdev",
     license: "GPL v2",
+    params: {
+        fault_walk: bool {
+            default: false,
+            description: "No KTAP, and any failed check fails the probe: the fault walk",
+        },
+    },
 }

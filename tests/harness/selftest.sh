@@ -21,6 +21,9 @@
 #   api_test.py      api.py, the API diff against 7.3: two miniature crates
 #                    documented by rustdoc, whose differences it must name,
 #                    and chapters that do not list the diff exactly.
+#   faults_test.py   faults.py, the check of the fault walk: a point that left
+#                    something behind, a report mid-walk, a driver not walked,
+#                    a leak, no walk at all.
 #
 # (copycheck's matcher has its own self-tests, in its stage.) Each test
 # counts once.
@@ -33,7 +36,7 @@ selftest() {
 	local tree
 	tree=$(pristine_tree) &&
 		(cd "$HARNESS" && KTAP_KERNEL_TREE=$tree python3 -B -m unittest -v ktap_test codegen_test observer_test \
-			summary_test api_test)
+			summary_test api_test faults_test)
 }
 
 status=ok
@@ -44,6 +47,6 @@ failed=$(grep -cE '\.\.\. (FAIL|ERROR)$' "$LOG" || true)
 [ "$status" = ok ] || [ "$failed" -gt 0 ] || failed=1
 result selftest "$status" "$passed" "$failed" 0 \
 	"the checkers' self-tests (ktap.py on recorded logs, codegen.py, observer.py," \
-	"summary.py, api.py):" \
+	"summary.py, api.py, faults.py):" \
 	"$passed passed, $failed failed ($LOG)"
 [ "$status" = ok ]
