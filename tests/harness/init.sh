@@ -24,6 +24,65 @@ say() {
 	echo "harness: $*" >/dev/kmsg
 }
 
+# ---- A device cut off from outside its driver ----
+#
+# The drivers of CUT_OFF_MODULES (tests/io_dead_test.rs) ask, in a KTAP
+# note "harness, cut off DEVICE now", that their device stop answering while
+# they are bound. A watcher started before such a module loads clears Memory
+# Space Enable and Bus Master Enable in DEVICE's command register through
+# sysfs, as anything outside the driver could; the register is put back once
+# the module is unloaded.
+CUT_OFF_MODULES=" io_dead_test "
+# The command register's Memory Space Enable and Bus Master Enable bits.
+MEMORY_AND_MASTER=6
+
+# command_register DEVICE: the 16-bit command register (configuration offset
+# 4) of DEVICE, in decimal.
+command_register() {
+	od -An -tu2 -j4 -N2 "/sys/bus/pci/devices/$1/config" | tr -d ' '
+}
+
+# set_command_register DEVICE VALUE: one 16-bit configuration write.
+set_command_register() {
+	printf "\\$(printf %03o $(($2 & 255)))\\$(printf %03o $(($2 >> 8)))" |
+		dd of="/sys/bus/pci/devices/$1/config" bs=2 seek=2 count=1 conv=notrunc 2>/dev/null
+}
+
+# cut_off_when_asked MODULE: in the background, waits (20 s at most) for
+# MODULE's request, then cuts the device off and records it and its command
+# register in /tmp/cut-off.
+cut_off_when_asked() {
+	rm -f /tmp/cut-off
+	(
+		tries=0
+		while [ $tries -lt 200 ]; do
+			dev=$(dmesg | sed -n "s/^.*$1: .*# harness, cut off \([0-9a-f:.]*\) now\$/\1/p")
+			if [ -n "$dev" ]; then
+				command=$(command_register "$dev")
+				echo "$dev $command" >/tmp/cut-off
+				set_command_register "$dev" $((command & ~MEMORY_AND_MASTER))
+				say "cut off $dev: command register $command -> $(command_register "$dev")"
+				exit 0
+			fi
+			sleep 0.1
+			tries=$((tries + 1))
+		done
+		say "cut off: $1 never asked"
+	) &
+	cutter=$!
+}
+
+# put_back: waits for the watcher, then restores the command register of the
+# device it cut off.
+put_back() {
+	local dev command
+	wait "$cutter"
+	if read -r dev command </tmp/cut-off; then
+		set_command_register "$dev" "$command"
+		say "cut off $dev: command register put back to $(command_register "$dev")"
+	fi
+}
+
 say "init started"
 for dev in /sys/bus/pci/devices/*; do
 	say "pci ${dev##*/} $(cat "$dev/vendor"):$(cat "$dev/device")"
@@ -33,6 +92,7 @@ done
 : >/tmp/bound
 while read -r module; do
 	name=${module%.ko}
+	case $CUT_OFF_MODULES in *" $name "*) cut_off_when_asked "$name" ;; esac
 	if out=$(insmod "/lib/modules/$module" 2>&1); then
 		say "module $name loaded"
 		for dev in /sys/bus/pci/drivers/"$name"/0000:*; do
@@ -48,6 +108,7 @@ while read -r module; do
 	else
 		say "module $name failed to load: $out"
 	fi
+	case $CUT_OFF_MODULES in *" $name "*) put_back ;; esac
 done </etc/harness-modules
 
 # ---- The fault walk (Documentation/testing.rst) ----
