@@ -19,7 +19,10 @@
 //!
 //! QEMU must be started with `-device edu -device pci-testdev` and an `ivshmem-plain` device.
 
-use core::hint::black_box;
+use core::{
+    hint::black_box,
+    mem::offset_of, //
+};
 
 use kernel::{
     device::Core,
@@ -308,7 +311,9 @@ fn devres_bar(pdev: &pci::Device<Core<'_>>) -> Result {
 
 // ---- edu: DMA ring, completions, capabilities and an interrupt handler ----
 
-/// The registers of edu at the start of BAR0 (the guide's backends chapter describes them).
+// [recipe:edu-registers]
+/// The registers of edu at the start of its BAR0, as QEMU's `docs/specs/edu.rst` lists them:
+/// explicit padding where the device has holes.
 #[repr(C)]
 #[derive(FromBytes, IntoBytes)]
 struct EduRegs {
@@ -328,13 +333,47 @@ struct EduRegs {
     dma_cmd: u64,
 }
 
+// The layout is the device's: checked when the driver is built.
+const _: () = {
+    assert!(offset_of!(EduRegs, status) == 0x20);
+    assert!(offset_of!(EduRegs, irq_raise) == 0x60);
+    assert!(offset_of!(EduRegs, dma_src) == 0x80);
+    assert!(size_of::<EduRegs>() == 0xa0);
+};
+// [end recipe:edu-registers]
+
 /// `dma_cmd`: start; transfer to RAM (clear: from RAM to the device).
 const DMA_START: u64 = 1;
 const DMA_TO_RAM: u64 = 2;
 /// Where edu's 4 KiB DMA buffer sits in the addresses its DMA engine takes.
 const DEVICE_BUFFER: u64 = 0x4_0000;
 
+/// BAR0, mapped as at least as large as the registers.
 type EduBar<'a> = pci::Bar<'a, { size_of::<EduRegs>() }>;
+
+// [recipe:align8-registers]
+/// edu's registers in its BAR0. They include 64-bit ones, which need a region known to be 8-byte
+/// aligned: that is checked once, here, at runtime (`EINVAL` if it were not); every register
+/// access through the view it returns is then checked when the driver is built.
+fn edu_registers<'a>(bar: &'a EduBar<'_>) -> Result<Mmio<'a, EduRegs>> {
+    let region = bar.try_as_region::<Region<{ size_of::<EduRegs>() }, Align8>>()?;
+    Ok(region.cast::<EduRegs>())
+}
+// [end recipe:align8-registers]
+
+// [recipe:relaxed-poll]
+/// Has edu compute `n!`. An ordered write starts the computation; the busy bit is polled
+/// through a relaxed view (`readl_relaxed()`: no barrier on each read of the loop), and the
+/// result is read once the bit is clear. Accesses to one device are never reordered among
+/// themselves, relaxed or not: only their order against memory is.
+fn factorial(regs: Mmio<'_, EduRegs>, n: u32) -> Result<u32> {
+    const STATUS_COMPUTING: u32 = 0x01;
+    io_write!(regs, .factorial, n);
+    let relaxed = regs.relaxed();
+    poll(|| io_read!(relaxed, .status) & STATUS_COMPUTING == 0)?;
+    Ok(io_read!(regs, .factorial))
+}
+// [end recipe:relaxed-poll]
 
 // [recipe:dma-ring]
 /// One descriptor, as the device reads it: little-endian fields, and the prelude's derives only.
@@ -422,10 +461,11 @@ fn copy_back(regs: Mmio<'_, EduRegs>, done: &CoherentBuffer<Ring>) -> Result {
 fn find_capability(pdev: &pci::Device<Core<'_>>, id: u8) -> Result<Option<u8>> {
     const STATUS_CAP_LIST: u16 = 1 << 4;
     let cfg = pdev.config_space();
-    if cfg.read16(0x06) & STATUS_CAP_LIST == 0 {
+    // A configuration cycle can fail (the device is gone): the `try_` accessors report it.
+    if cfg.try_read16(0x06)? & STATUS_CAP_LIST == 0 {
         return Ok(None);
     }
-    let mut at = cfg.read8(0x34) & !3;
+    let mut at = cfg.try_read8(0x34)? & !3;
     // 48 capabilities of 4 bytes fill the space after the standard header.
     for _ in 0..48 {
         if at < 0x40 {
@@ -469,7 +509,8 @@ impl irq::Handler for Events<'_> {
 // [end recipe:irq-handler]
 
 /// The cases of the edu suite, in the order [`edu_recipes`] runs them.
-const EDU_CASES: [&str; 4] = [
+const EDU_CASES: [&str; 5] = [
+    "relaxed_poll_of_the_busy_bit",
     "dma_ring_published_and_announced",
     "completions_read_after_the_index",
     "capability_walk",
@@ -478,12 +519,7 @@ const EDU_CASES: [&str; 4] = [
 
 fn edu_recipes(pdev: &pci::Device<Core<'_>>, suite: &mut Suite<'_>) -> Result {
     let bar: EduBar<'_> = suite.step("map_bar0", pdev.iomap_region_sized(0, c"io_cookbook"))?;
-    // The registers hold 64-bit ones, which need an 8-byte aligned region: checked once here.
-    let regs = suite.step(
-        "registers",
-        (&bar).try_as_region::<Region<{ size_of::<EduRegs>() }, Align8>>(),
-    )?;
-    let regs = regs.cast::<EduRegs>();
+    let regs = suite.step("registers", edu_registers(&bar))?;
     // SAFETY: No DMA mapping or allocation of this device exists yet.
     suite.step("dma_mask_28_bits", unsafe {
         pdev.dma_set_mask_and_coherent(DmaMask::new::<28>())
@@ -495,6 +531,13 @@ fn edu_recipes(pdev: &pci::Device<Core<'_>>, suite: &mut Suite<'_>) -> Result {
         CoherentBuffer::<Ring>::zeroed(dev, GFP_KERNEL),
     )?;
 
+    suite.run("relaxed_poll_of_the_busy_bit", || {
+        check_eq!(factorial(regs, black_box(5)), Ok(120));
+        check_eq!(factorial(regs, black_box(12)), Ok(479_001_600));
+        // edu's identification register: 0xRRrr00ed, version 1.0.
+        check_eq!(io_read!(regs, .id), 0x0100_00ed);
+        Ok(())
+    });
     suite.run("dma_ring_published_and_announced", || {
         post(&ring, regs, black_box(250), 9)?;
         check_eq!(io_read!(&ring, .head).get(), 259);
@@ -615,6 +658,7 @@ fn testdev_recipes(pdev: &pci::Device<Core<'_>>, suite: &mut Suite<'_>) -> Resul
     Ok(())
 }
 
+// [recipe:driver]
 /// Which device a probe has, from the ID table.
 #[derive(Clone, Copy)]
 enum Which {
@@ -655,7 +699,6 @@ impl pci::Driver for Cookbook {
     type Data<'bound> = CookbookData<'bound>;
     const ID_TABLE: pci::IdTable<Self::IdInfo> = &PCI_TABLE;
 
-    // [recipe:unbind]
     /// Tears the device down through the BAR the driver kept: still mapped while `unbind` runs,
     /// released when the data is dropped after it.
     fn unbind<'bound>(_pdev: &'bound pci::Device<Core<'_>>, this: Pin<&Self::Data<'bound>>) {
@@ -663,7 +706,6 @@ impl pci::Driver for Cookbook {
             io_write!(data.regs(), .ctrl, 0);
         }
     }
-    // [end recipe:unbind]
 
     fn probe<'bound>(
         pdev: &'bound pci::Device<Core<'_>>,
@@ -671,8 +713,11 @@ impl pci::Driver for Cookbook {
     ) -> impl PinInit<Self::Data<'bound>, Error> + 'bound {
         match info.copied().ok_or(ENODEV)? {
             Which::Ivshmem => {
+                // [recipe:map-bar]
                 pdev.enable_device_mem()?;
+                // A BAR of at least SHM_SIZE bytes; its real size comes from the PCI core.
                 let bar = pdev.iomap_region_sized::<SHM_SIZE>(SHM_BAR, c"io_cookbook")?;
+                // [end recipe:map-bar]
                 let data = IvshmemData { bar };
                 ktap::probe_suite(
                     "io_cookbook_ivshmem",
@@ -720,3 +765,4 @@ kernel::module_pci_driver! {
         },
     },
 }
+// [end recipe:driver]

@@ -496,9 +496,12 @@ fn check_came_back(buf: &Coherent<[u8]>, start: usize, want: impl Fn(usize) -> u
 /// On a timeout the device may still be about to write into `buf`, so the caller must not free
 /// it; every other error leaves the engine idle.
 fn check_dma(suite: &mut Suite<'_>, regs: Mmio<'_, EduRegs>, buf: &Coherent<[u8]>) -> Result<bool> {
+    // [guide:coherent-windows]
+    // Two windows of one coherent buffer, each a view that knows its device address.
     let out = io_project!(buf, [try: OUT_START..OUT_START + XFER_LEN]);
     let back = io_project!(buf, [try: BACK_START..BACK_START + XFER_LEN]);
     let base = buf.dma_address();
+    // [end guide:coherent-windows]
     suite.note(fmt!(
         "coherent buffer {:#x}+{:#x}; windows at {:#x} and {:#x}",
         base,

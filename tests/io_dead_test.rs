@@ -160,6 +160,7 @@ impl Watcher<'_> {
     }
 }
 
+// [guide:dead-device-handler]
 impl irq::Handler for Watcher<'_> {
     fn handle(&self) -> IrqReturn {
         let regs = self.regs();
@@ -184,6 +185,7 @@ impl irq::Handler for Watcher<'_> {
         handled
     }
 }
+// [end guide:dead-device-handler]
 
 /// Configuration-space operations that make one device of a bus vanish: its reads complete with
 /// all ones and its writes are dropped, as on a bus whose device is gone; the other devices'

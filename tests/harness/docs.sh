@@ -3,6 +3,9 @@
 #
 # Docs stage (`make docs`):
 #
+# - the guide's Rust (doccheck.py): every snippet is a literalinclude of a
+#   file the build compiles, cut at a pair of snippet markers, and every
+#   marked snippet is shown by some page;
 # - the guide in Documentation/, built with Debian's Sphinx into build/docs,
 #   every warning (a broken reference, a malformed table, a missing toctree
 #   entry) a failure;
@@ -18,13 +21,19 @@
 status=0
 
 GUIDE_LOG=$LOGS/docs.log
-if run_logged "$GUIDE_LOG" /usr/bin/sphinx-build -W --keep-going -q -b html \
-	"$TOP/Documentation" "$BUILD/docs"; then
+guide() {
+	local rc=0
+	python3 -B "$HARNESS/doccheck.py" "$TOP/Documentation" "$TOP" || rc=1
+	/usr/bin/sphinx-build -W --keep-going -q -b html "$TOP/Documentation" "$BUILD/docs" || rc=1
+	return "$rc"
+}
+if run_logged "$GUIDE_LOG" guide; then
 	guide=ok
 else
 	guide=FAIL
 	status=1
 fi
+snippets=$(sed -n 's/^doccheck: \([0-9]*\) compiled snippets shown.*/\1/p' "$GUIDE_LOG")
 
 RUSTDOC_LOG=$LOGS/rustdoc.log
 ours=0
@@ -51,11 +60,11 @@ else
 fi
 
 if [ "$status" -eq 0 ] && [ "$rustdoc" = ok ]; then
-	result docs ok 0 0 0 "the guide builds without warnings (build/docs/index.html);" \
-		"the kernel crate's rustdoc has none in our files"
+	result docs ok 0 0 0 "the guide builds without warnings (build/docs/index.html)," \
+		"its Rust is ${snippets:-?} compiled snippets; the kernel crate's rustdoc has none in our files"
 elif [ "$status" -eq 0 ]; then
-	result docs ok 0 0 0 "the guide builds without warnings (build/docs/index.html);" \
-		"the kernel crate's rustdoc: $rustdoc"
+	result docs ok 0 0 0 "the guide builds without warnings (build/docs/index.html)," \
+		"its Rust is ${snippets:-?} compiled snippets; the kernel crate's rustdoc: $rustdoc"
 else
 	result docs FAIL 0 1 0 "guide: $guide ($GUIDE_LOG); rustdoc: $rustdoc," \
 		"$ours warnings in our files ($RUSTDOC_LOG)"
