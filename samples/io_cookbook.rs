@@ -737,6 +737,10 @@ kernel::module_pci_driver! {
             default: 28,
             description: "Width of edu's DMA mask in bits (QEMU's edu: dma_mask)",
         },
+        fault_walk: bool {
+            default: false,
+            description: "No KTAP, and any failed check fails the probe: the fault walk",
+        },
     },
 }
 // [end recipe:driver]

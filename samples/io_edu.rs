@@ -1098,5 +1098,9 @@ kernel::module_pci_driver! {
             default: 28,
             description: "Width of the device's DMA mask in bits (QEMU's edu: dma_mask)",
         },
+        fault_walk: bool {
+            default: false,
+            description: "No KTAP, and any failed check fails the probe: the fault walk",
+        },
     },
 }

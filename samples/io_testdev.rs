@@ -258,4 +258,10 @@ kernel::module_pci_driver! {
     authors: ["The typed I/O project"],
     description: "Typed I/O sample for QEMU's pci-testdev: one header on a memory and a port BAR",
     license: "GPL v2",
+    params: {
+        fault_walk: bool {
+            default: false,
+            description: "No KTAP, and any failed check fails the probe: the fault walk",
+        },
+    },
 }

@@ -1529,4 +1529,10 @@ kernel::module_pci_driver! {
     authors: ["The typed I/O project"],
     description: "KTAP test suites for the I/O views that need a device",
     license: "GPL v2",
+    params: {
+        fault_walk: bool {
+            default: false,
+            description: "No KTAP, and any failed check fails the probe: the fault walk",
+        },
+    },
 }

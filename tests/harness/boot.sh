@@ -38,6 +38,16 @@ q35)
 esac
 # The drivers the q35 boot loads.
 Q35_MODULES=(io_pci_config.ko)
+# Our drivers that the fault walk leaves out (init.sh): io_dead_test's probe
+# waits for /init to cut its device off, which the walk's binds never do.
+FAULT_WALK_SKIP=(io_dead_test)
+# The fault walk's time bound, added to the boot's (BOOT_TIMEOUT).
+FAULT_WALK_TIMEOUT=${FAULT_WALK_TIMEOUT:-900}
+# For working on one driver: FAULT_WALK_ONLY="io_edu ..." walks only those
+# (faults.py then reports the others as not walked), and
+# BOOT_CMDLINE=harness.fault_verbose=2 makes the kernel print the stack of
+# each failure it injects.
+
 LOG=$CONFIG_LOGS/$STAGE.log
 INITRAMFS=$BUILD/$BUILD_CONFIG/initramfs-$MACHINE
 # The file behind ivshmem-plain's memory, and its size (the QEMU option's).
@@ -68,6 +78,12 @@ expect_files() {
 		{ [ "$MACHINE" = q35 ] && cat || grep -v '\.q35\.expect$'; } | sort
 }
 
+# Whether the configuration has the fault walk's stage (CFG_STAGES).
+walks_faults() {
+	case " ${CFG_STAGES[*]} " in *" faults:"*) return 0 ;; esac
+	return 1
+}
+
 make_initramfs() {
 	local list=$INITRAMFS/list ko
 	rm -rf "$INITRAMFS"
@@ -91,6 +107,18 @@ make_initramfs() {
 	for ko in "${!MODULE_PARAMS[@]}"; do
 		echo "$ko ${MODULE_PARAMS[$ko]}"
 	done >"$INITRAMFS/params"
+	# The drivers of the fault walk, where the configuration has its stage:
+	# our modules (init.sh walks those that bound a device), but the ones
+	# left out above. An empty list: no walk.
+	: >"$INITRAMFS/fault-walk"
+	if [ "$MACHINE" = default ] && walks_faults; then
+		sed 's|.*/||; s|\.o$||' "$MODULES_OUT/modules.order" |
+			grep -vxF -f <(printf '%s\n' "${FAULT_WALK_SKIP[@]}") |
+			{ [ -z "${FAULT_WALK_ONLY:-}" ] && cat ||
+				grep -xF -f <(printf '%s\n' $FAULT_WALK_ONLY); } >"$INITRAMFS/fault-walk" ||
+			true
+	fi
+	echo "file /etc/harness-fault-walk $INITRAMFS/fault-walk 0644 0 0" >>"$list"
 	"$OBJ/usr/gen_init_cpio" "$list" | gzip -1 >"$INITRAMFS.cpio.gz"
 }
 
@@ -199,11 +227,17 @@ make_initramfs
 accel=$(accel)
 mkdir -p "$CONFIG_LOGS"
 [ "$MACHINE" = q35 ] || python3 -B "$HARNESS/observer.py" prefill "$SHM_FILE" "$SHM_SIZE"
-note "booting $BUILD_CONFIG ($MACHINE machine) under QEMU ($accel, bounded to $BOOT_TIMEOUT s);" \
+# The fault walk binds each driver some hundred times: it has a time bound of
+# its own, on top of the boot's.
+bound=$BOOT_TIMEOUT
+if [ "$MACHINE" = default ] && walks_faults; then
+	bound=$((bound + FAULT_WALK_TIMEOUT))
+fi
+note "booting $BUILD_CONFIG ($MACHINE machine) under QEMU ($accel, bounded to $bound s);" \
 	"console in $LOG"
 rc=0
 start=$SECONDS
-timeout -k 5 "$BOOT_TIMEOUT" "${QEMU[@]}" -accel "$accel" \
+timeout -k 5 "$bound" "${QEMU[@]}" -accel "$accel" \
 	-initrd "$INITRAMFS.cpio.gz" -append "$CMDLINE" </dev/null 2>&1 |
 	tr -d '\r' >"$LOG" || rc=${PIPESTATUS[0]}
 elapsed=$((SECONDS - start))
@@ -239,6 +273,21 @@ if [ "$MACHINE" = default ]; then
 	result upstream "$u_status" "$u_passed" "$u_failed" "$u_skipped" \
 		"upstream's stock suites and samples, in the same boot:" \
 		"$u_passed passed, $u_failed failed, $u_skipped skipped"
+fi
+
+# The fault walk: every failure point of each driver's probe, each ending
+# cleanly (faults.py).
+if [ "$MACHINE" = default ] && walks_faults; then
+	walked=ok
+	rm -f "$INITRAMFS/faults"
+	python3 -B "$HARNESS/faults.py" --log "$LOG" --walk "$INITRAMFS/fault-walk" \
+		--counts "$INITRAMFS/faults" --config "$BUILD_CONFIG" | tee "$CONFIG_LOGS/faults.log" ||
+		walked=FAIL
+	read -r f_passed f_failed f_skipped < <(read_counts "$INITRAMFS/faults")
+	result faults "$walked" "$f_passed" "$f_failed" "$f_skipped" \
+		"the fault walk: $(sed -n 's/^faults: //p' "$CONFIG_LOGS/faults.log")" \
+		"($CONFIG_LOGS/faults.log)"
+	[ "$walked" = ok ] || status=FAIL
 fi
 
 # What the observer outside the guest found in the shared memory.

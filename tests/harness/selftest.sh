@@ -24,6 +24,9 @@
 #   doccheck_test.py doccheck.py, the check that the guide shows only
 #                    compiled Rust: uncompiled snippets, files outside the
 #                    build, broken or missing markers, lost snippets.
+#   faults_test.py   faults.py, the check of the fault walk: a point that left
+#                    something behind, a report mid-walk, a driver not walked,
+#                    a leak, no walk at all.
 #
 # (copycheck's matcher has its own self-tests, in its stage.) Each test
 # counts once.
@@ -36,7 +39,7 @@ selftest() {
 	local tree
 	tree=$(pristine_tree) &&
 		(cd "$HARNESS" && KTAP_KERNEL_TREE=$tree python3 -B -m unittest -v ktap_test codegen_test observer_test \
-			summary_test api_test doccheck_test)
+			summary_test api_test doccheck_test faults_test)
 }
 
 status=ok
@@ -47,6 +50,6 @@ failed=$(grep -cE '\.\.\. (FAIL|ERROR)$' "$LOG" || true)
 [ "$status" = ok ] || [ "$failed" -gt 0 ] || failed=1
 result selftest "$status" "$passed" "$failed" 0 \
 	"the checkers' self-tests (ktap.py on recorded logs, codegen.py, observer.py," \
-	"summary.py, api.py, doccheck.py):" \
+	"summary.py, api.py, doccheck.py, faults.py):" \
 	"$passed passed, $failed failed ($LOG)"
 [ "$status" = ok ]
