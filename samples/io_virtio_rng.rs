@@ -225,7 +225,7 @@ impl<'b> RngQueue<'b> {
             }
         }
     }
-    // [guide-end:rng-read]
+    // [end guide:rng-read]
 }
 
 /// The interrupt handler: takes the buffer back from the device.
@@ -276,7 +276,7 @@ impl irq::Handler for RngIrq<'_> {
         IrqReturn::Handled
     }
 }
-// [guide-end:irq]
+// [end guide:irq]
 
 /// A device that is set up: reset again when dropped, before the memory it was given is freed
 /// and its interrupt released.
@@ -627,12 +627,8 @@ impl pci::Driver for VirtioRngDriver {
             let result = suite
                 .step("dma_mask_64_bits", mask)
                 .and_then(|()| bring_up(pdev, &mut suite));
-            if let Err(err) = &result {
-                suite.stop(*err);
-            }
-            suite.end();
             // A `Result` initializes what it holds, or fails with its error.
-            Ok(result)
+            Ok(suite.finish(result))
         })
     }
 }
@@ -647,6 +643,10 @@ kernel::module_pci_driver! {
         intx: bool {
             default: false,
             description: "Use INTx even where MSI-X is available (tests the fallback)",
+        },
+        fault_walk: bool {
+            default: false,
+            description: "No KTAP, and any failed check fails the probe: the fault walk",
         },
     },
 }

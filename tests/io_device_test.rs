@@ -42,6 +42,11 @@ use core::{
     mem::offset_of, //
 };
 
+#[cfg(CONFIG_64BIT)]
+use kernel::io::{
+    Be64,
+    Le64, //
+};
 use kernel::{
     bindings,
     device::Core,
@@ -54,17 +59,17 @@ use kernel::{
     io::{
         io_project,
         io_read,
+        io_try_project,
         io_write,
         Align8,
         Be16,
         Be32,
-        Be64,
+        CoherentBuffer,
         Io,
         IoBase,
         IoSysMap,
         Le16,
         Le32,
-        Le64,
         Mmio,
         Region,
         RegionAlign,
@@ -161,7 +166,7 @@ macro_rules! every_form {
 }
 
 /// The cases of [`beyond_7_3!`], in the order it runs them.
-const BEYOND_7_3: [&str; 12] = [
+const BEYOND_7_3: [&str; 15] = [
     "align8_region_u64_build_time",
     "windows",
     "byte_views",
@@ -170,6 +175,9 @@ const BEYOND_7_3: [&str; 12] = [
     "fill_typed",
     "fill_slice",
     "split_64bit_halves",
+    "split_halves_anywhere",
+    "byte_window_hostile",
+    "projection_without_question_mark",
     "fifo",
     "byte_order",
     "offsets_in_typed_view",
@@ -190,6 +198,11 @@ macro_rules! beyond_7_3 {
         suite.run("fill_typed", || fill_typed(typed));
         suite.run("fill_slice", || fill_slice(slice));
         suite.run("split_64bit_halves", || split_halves(typed));
+        suite.run("split_halves_anywhere", || split_halves_anywhere(typed));
+        suite.run("byte_window_hostile", || byte_window_hostile(typed));
+        suite.run("projection_without_question_mark", || {
+            projection_without_question_mark(typed)
+        });
         suite.run("fifo", || fifos(typed));
         suite.run("byte_order", || byte_order(region));
         suite.run("offsets_in_typed_view", || typed_offsets(typed));
@@ -290,7 +303,7 @@ fn mmio_try_copies(bar: &Bar<'_>) -> Result {
 }
 
 /// The cases of `io_mmio`, in the order [`mmio_suite`] reports them.
-const MMIO_CASES: [&str; 32] = ktap::join(&[
+const MMIO_CASES: [&str; 35] = ktap::join(&[
     &["bar_size"],
     &EVERY_FORM,
     &BEYOND_7_3,
@@ -347,7 +360,7 @@ fn mmio_suite(suite: &mut Suite<'_>, pdev: &pci::Device<Core<'_>>, bar: &Bar<'_>
 }
 
 /// The cases of `io_relaxed_mmio`, in the order [`relaxed_suite`] reports them.
-const RELAXED_CASES: [&str; 31] = ktap::join(&[
+const RELAXED_CASES: [&str; 34] = ktap::join(&[
     &EVERY_FORM,
     &BEYOND_7_3,
     &["debug_format", "relaxed_and_ordered_agree"],
@@ -425,7 +438,7 @@ fn sysmap_cross_copies(io: IoSysMap<'_, [u8]>) -> Result {
 }
 
 /// The cases of `io_iosysmap`, in the order [`iosysmap_suite`] reports them.
-const IOSYSMAP_CASES: [&str; 33] = ktap::join(&[
+const IOSYSMAP_CASES: [&str; 36] = ktap::join(&[
     &["is_iomem"],
     &EVERY_FORM,
     &BEYOND_7_3,
@@ -487,8 +500,17 @@ fn byte_order_agrees<const N: usize, A: RegionAlign>(
         map.write(2usize, Be16::new(0xa1b2));
         map.write(4usize, Le32::new(0x0102_0304));
         map.write(8usize, Be32::new(0x0102_0304));
-        map.try_write(16usize, Le64::new(0x1112_1314_1516_1718))?;
-        map.try_write(24usize, Be64::new(0x1112_1314_1516_1718))?;
+        // Two halves each on a 32-bit kernel, which has no 64-bit access.
+        #[cfg(CONFIG_64BIT)]
+        {
+            map.try_write(16usize, Le64::new(0x1112_1314_1516_1718))?;
+            map.try_write(24usize, Be64::new(0x1112_1314_1516_1718))?;
+        }
+        #[cfg(not(CONFIG_64BIT))]
+        {
+            write_le64(try_quad(map, 16)?, 0x1112_1314_1516_1718);
+            write_be64(try_quad(map, 24)?, 0x1112_1314_1516_1718);
+        }
     }
     let (mut a, mut b) = ([0u8; 32], [0u8; 32]);
     io_project!(io.as_bytes(), [try: 0..32]).copy_to_slice(&mut a);
@@ -501,20 +523,32 @@ fn byte_order_agrees<const N: usize, A: RegionAlign>(
     ] {
         check_eq!(map.read::<Be16, _>(2usize).get(), 0xa1b2);
         check_eq!(map.read::<Le32, _>(4usize).get(), 0x0102_0304);
-        check_eq!(
-            map.try_read::<Be64, _>(24usize)?.get(),
-            0x1112_1314_1516_1718
-        );
-        check_eq!(
-            map.try_read::<Le64, _>(24usize)?.get(),
-            0x1817_1615_1413_1211
-        );
+        #[cfg(CONFIG_64BIT)]
+        {
+            check_eq!(
+                map.try_read::<Be64, _>(24usize)?.get(),
+                0x1112_1314_1516_1718
+            );
+            check_eq!(
+                map.try_read::<Le64, _>(24usize)?.get(),
+                0x1817_1615_1413_1211
+            );
+        }
+        #[cfg(not(CONFIG_64BIT))]
+        {
+            check_eq!(read_be64(try_quad(map, 24)?), 0x1112_1314_1516_1718);
+            check_eq!(read_le64(try_quad(map, 24)?), 0x1817_1615_1413_1211);
+        }
     }
     Ok(())
 }
 
 /// The DMA address of a projected view is the allocation's plus the offset of the projection.
-fn dma_addresses(buf: &Coherent<[u8]>, typed: CoherentView<'_, Mixed>, typed_base: u64) -> Result {
+fn dma_addresses(
+    buf: &Coherent<[u8]>,
+    typed: CoherentView<'_, Mixed>,
+    typed_base: DmaAddress,
+) -> Result {
     let base = buf.dma_address();
     let at = |offset: usize| base + offset as DmaAddress;
     check_eq!(buf.as_view().dma_address(), base);
@@ -640,7 +674,10 @@ fn coherent_errors(buf: &Coherent<[u8]>) -> Result<usize> {
     expect_err(region.try_read32(black_box(SLICE_WINDOW - 2)).err(), ERANGE)?;
     expect_err(region.try_read32(black_box(usize::MAX - 1)).err(), ERANGE)?;
     expect_err(region.try_read32(black_box(2)).err(), EINVAL)?;
+    #[cfg(CONFIG_64BIT)]
     expect_err(region.try_write64(0, black_box(4)).err(), EINVAL)?;
+    #[cfg(not(CONFIG_64BIT))]
+    expect_err(try_quad(region, black_box(4)).err(), EINVAL)?;
     expect_err(region.try_write16(0, black_box(SLICE_WINDOW)).err(), ERANGE)?;
     let four = part(0x100, 0x104)?;
     expect_err(four.try_copy_from_slice(b"toolong").err(), EINVAL)?;
@@ -662,7 +699,7 @@ fn coherent_errors(buf: &Coherent<[u8]>) -> Result<usize> {
 }
 
 /// The cases of `io_coherent`, in the order [`coherent_suite`] reports them.
-const COHERENT_CASES: [&str; 24] = ktap::join(&[
+const COHERENT_CASES: [&str; 28] = ktap::join(&[
     &[
         "allocations_are_zeroed",
         "typed_fields",
@@ -676,13 +713,17 @@ const COHERENT_CASES: [&str; 24] = ktap::join(&[
         "errors_touch_nothing_dma_address_kept",
     ],
     &BEYOND_7_3,
-    &["dma_address_of_windows_and_casts", "debug_format"],
+    &[
+        "dma_address_of_windows_and_casts",
+        "debug_format",
+        "coherent_buffer_of_driver_types",
+    ],
 ]);
 
 fn coherent_suite(suite: &mut Suite<'_>, pdev: &pci::Device<Core<'_>>) -> Result {
     let dev = pdev.as_ref();
     // `Coherent` wants the kernel's transmute traits and the views the derivable ones: allocate
-    // bytes and cast the view.
+    // bytes and cast the view (a `CoherentBuffer` does this for a driver; see the last case).
     let raw = suite.step(
         "alloc_typed",
         Coherent::<[u8; size_of::<Mixed>()]>::zeroed(dev, GFP_KERNEL),
@@ -795,6 +836,56 @@ fn coherent_suite(suite: &mut Suite<'_>, pdev: &pci::Device<Core<'_>>) -> Result
             ),
         )
     });
+    suite.run("coherent_buffer_of_driver_types", || coherent_buffers(dev));
+    Ok(())
+}
+
+/// A descriptor as a driver writes it for its device: little-endian fields, with the prelude's
+/// derives only, no `unsafe impl` of the kernel's transmute traits.
+#[repr(C)]
+#[derive(FromBytes, IntoBytes)]
+struct Desc {
+    addr: Le32,
+    len: Le32,
+    flags: Le16,
+    next: Le16,
+    id: Le32,
+}
+
+/// `CoherentBuffer` holds a driver's own plain-data types, one or a slice of them: zeroed, with
+/// DMA addresses kept through projections at runtime indices, and every field where the device
+/// would read it.
+fn coherent_buffers(dev: &kernel::device::Device<kernel::device::Bound>) -> Result {
+    const N: usize = 256;
+    let ring = CoherentBuffer::<[Desc]>::zeroed_slice(dev, N, GFP_KERNEL)?;
+    check_eq!((ring.len(), ring.size()), (N, N * size_of::<Desc>()));
+    let whole = ring.as_view();
+    check_eq!(whole.dma_address(), ring.dma_address());
+    for i in [0, 1, 17, N - 1] {
+        let slot = io_project!(&ring, [try: black_box(i)]);
+        check_eq!(slot.dma_address(), ring.dma_address() + (i * 16) as u64);
+        check_eq!(io_read!(slot, .addr).get(), 0);
+        io_write!(slot, .addr, Le32::new(0x1000 * i as u32 + 1));
+        io_write!(slot, .len, Le32::new(512));
+        io_write!(slot, .next, Le16::new(((i + 1) % N) as u16));
+    }
+    check!(io_try_project!(&ring, [try: black_box(N)]).is_err());
+    // The bytes a device reads: the little-endian fields at their offsets.
+    let mut bytes = [0u8; 16];
+    io_project!(whole.as_bytes(), [try: 17 * 16..18 * 16]).copy_to_slice(&mut bytes);
+    check_eq!(bytes[..4], (0x1000u32 * 17 + 1).to_le_bytes());
+    check_eq!(bytes[4..8], 512u32.to_le_bytes());
+    check_eq!(bytes[10..12], 18u16.to_le_bytes());
+
+    let one = CoherentBuffer::<Desc>::zeroed(dev, GFP_KERNEL)?;
+    check_eq!(one.size(), 16);
+    io_write!(&one, .flags, Le16::new(3));
+    check_eq!(io_read!(&one, .flags).get(), 3);
+    check_eq!(io_project!(&one, .len).dma_address(), one.dma_address() + 4);
+    check_eq!(
+        CoherentBuffer::<[Desc]>::zeroed_slice(dev, black_box(usize::MAX / 8), GFP_KERNEL).err(),
+        Some(EINVAL)
+    );
     Ok(())
 }
 
@@ -1438,4 +1529,10 @@ kernel::module_pci_driver! {
     authors: ["The typed I/O project"],
     description: "KTAP test suites for the I/O views that need a device",
     license: "GPL v2",
+    params: {
+        fault_walk: bool {
+            default: false,
+            description: "No KTAP, and any failed check fails the probe: the fault walk",
+        },
+    },
 }

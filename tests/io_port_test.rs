@@ -48,8 +48,7 @@ use kernel::{
     },
     ffi::{
         c_uint,
-        c_ulong,
-        c_void, //
+        c_ulong, //
     },
     io::{
         io_project,
@@ -71,6 +70,8 @@ use kernel::{
 
 #[path = "../samples/common/check.rs"]
 mod checks;
+#[path = "../samples/common/devres_group.rs"]
+mod devres_group;
 #[path = "../samples/common/ktap.rs"]
 mod ktap;
 
@@ -80,6 +81,7 @@ use checks::{
     check_eq,
     debug_is, //
 };
+use devres_group::DevresGroup;
 use ktap::Suite;
 
 /// The memory BAR and the I/O port BAR.
@@ -682,63 +684,6 @@ fn mapped(addr: usize) -> bool {
     !unsafe { bindings::vmalloc_to_page(core::ptr::without_provenance(addr)) }.is_null()
 }
 
-/// A group of the device's managed resources: what is added to them while it is open, and only
-/// that, is released by [`release`](DevresGroup::release), through the release callbacks that
-/// `devres_release_all()` runs when the driver unbinds.
-struct DevresGroup<'a> {
-    pdev: &'a pci::Device<Bound>,
-    id: *mut c_void,
-}
-
-impl<'a> DevresGroup<'a> {
-    /// The `struct device` of the PCI device.
-    fn raw_device(&self) -> *mut bindings::device {
-        let raw = core::ptr::from_ref(self.pdev)
-            .cast::<bindings::pci_dev>()
-            .cast_mut();
-        // SAFETY: `raw` is the bound device that `pdev` wraps; this only computes the address of
-        // its `struct device`.
-        unsafe { core::ptr::addr_of_mut!((*raw).dev) }
-    }
-
-    fn open(pdev: &'a pci::Device<Bound>) -> Result<Self> {
-        let mut group = Self {
-            pdev,
-            id: core::ptr::null_mut(),
-        };
-        // SAFETY: The device is bound; a null ID makes the group's own address its ID.
-        let id = unsafe {
-            bindings::devres_open_group(
-                group.raw_device(),
-                core::ptr::null_mut(),
-                bindings::GFP_KERNEL,
-            )
-        };
-        if id.is_null() {
-            // Nothing to release.
-            core::mem::forget(group);
-            return Err(ENOMEM);
-        }
-        group.id = id;
-        Ok(group)
-    }
-
-    /// Releases the group's resources, the newest first, and returns how many there were.
-    fn release(self) -> i32 {
-        let this = core::mem::ManuallyDrop::new(self);
-        // SAFETY: The group was opened on this device and is released once: `self` is consumed
-        // and not dropped.
-        unsafe { bindings::devres_release_group(this.raw_device(), this.id) }
-    }
-}
-
-impl Drop for DevresGroup<'_> {
-    fn drop(&mut self) {
-        // SAFETY: As for `release`; a group that was not released is released here.
-        unsafe { bindings::devres_release_group(self.raw_device(), self.id) };
-    }
-}
-
 /// A memory BAR handed to the device's managed resources (`Bar::into_devres`): reachable through
 /// it while the device is bound, then revoked by the devres release callback that unbinding
 /// runs, here run by releasing a group that holds only it. After that, the handle gives no access
@@ -941,4 +886,10 @@ kernel::module_pci_driver! {
     authors: ["The typed I/O project"],
     description: "KTAP test suite for port I/O on QEMU's pci-testdev",
     license: "GPL v2",
+    params: {
+        fault_walk: bool {
+            default: false,
+            description: "No KTAP, and any failed check fails the probe: the fault walk",
+        },
+    },
 }

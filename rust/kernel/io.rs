@@ -71,6 +71,7 @@ mod mmio;
 mod port;
 mod project;
 mod region;
+pub mod split;
 mod sysmem;
 mod traits;
 mod view;
@@ -93,6 +94,8 @@ pub use resource::Resource;
 
 #[cfg(CONFIG_RUST)]
 pub use coherent::{
+    CoherentBuffer,
+    CoherentData,
     CoherentIoBackend,
     CoherentView, //
 };
@@ -131,6 +134,7 @@ pub use region::{
     RegionAlign,
     RegionShape, //
 };
+pub use split::SplitU64;
 pub use sysmem::{
     SysMem,
     SysMemBackend, //
@@ -147,6 +151,9 @@ pub use view::Io;
 pub use crate::{
     io_project,
     io_read,
+    io_try_project,
+    io_try_read,
+    io_try_write,
     io_write, //
 };
 
@@ -154,6 +161,7 @@ pub use crate::{
 #[doc(hidden)]
 pub use crate::{
     __io_project_steps as __project_steps,
+    __io_try_write_split,
     __io_write_split, //
 };
 

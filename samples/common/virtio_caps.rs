@@ -73,7 +73,7 @@ pub(crate) struct PciCap {
     /// The structure's length in bytes.
     pub(crate) length: Le32,
 }
-// [guide-end:pci-cap]
+// [end guide:pci-cap]
 
 /// `struct virtio_pci_notify_cap`: the notification capability, with its multiplier.
 #[repr(C)]
@@ -277,7 +277,7 @@ where
         }
     })
 }
-// [guide-end:read-at]
+// [end guide:read-at]
 
 // [guide:find]
 /// Walks the capability list of configuration space `cfg` and returns the virtio structures it
@@ -314,7 +314,7 @@ where
     }
     Err(Malformed::Loop)
 }
-// [guide-end:find]
+// [end guide:find]
 
 /// Reads the vendor-specific capability at `at` into `caps`, if it locates a structure the
 /// driver uses and is the first of its type with a valid BAR number.
@@ -475,7 +475,7 @@ impl Caps {
                 });
             }
         }
-        // [guide-end:validate-windows]
+        // [end guide:validate-windows]
         for (i, (first, a)) in layout.windows().enumerate() {
             for (second, b) in layout.windows().skip(i + 1) {
                 let (a_end, b_end) = (

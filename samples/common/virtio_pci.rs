@@ -131,7 +131,7 @@ pub(crate) struct CommonCfg {
     /// The address of the device area.
     pub(crate) queue_device: Split64,
 }
-// [guide-end:common-cfg]
+// [end guide:common-cfg]
 
 const _: () = {
     use core::mem::offset_of;
@@ -240,7 +240,7 @@ impl<'b> Bars<'b> {
             .ok_or(ERANGE)?;
         Ok(io_project!(bar.as_bytes(), [try: start..end]))
     }
-    // [guide-end:window]
+    // [end guide:window]
 }
 
 /// The device's structures as typed views, and what the driver and the device agreed on.
@@ -274,7 +274,7 @@ impl Notifier<'_> {
         self.register.write_val(Le16::new(self.index));
     }
 }
-// [guide-end:notifier]
+// [end guide:notifier]
 
 impl<'b> Transport<'b> {
     // [guide:transport-new]
@@ -296,7 +296,7 @@ impl<'b> Transport<'b> {
             device,
         })
     }
-    // [guide-end:transport-new]
+    // [end guide:transport-new]
 
     /// The device status.
     pub(crate) fn status(&self) -> u8 {
@@ -322,7 +322,7 @@ impl<'b> Transport<'b> {
         }
         Err(ETIMEDOUT)
     }
-    // [guide-end:reset]
+    // [end guide:reset]
 
     /// Gives up on the device: sets `FAILED`.
     pub(crate) fn fail(&self) {
@@ -364,7 +364,7 @@ impl<'b> Transport<'b> {
         }
         Ok(features)
     }
-    // [guide-end:negotiate]
+    // [end guide:negotiate]
 
     /// Tells the device the driver is ready: after the queues are set up.
     pub(crate) fn driver_ok(&self) {
@@ -437,7 +437,7 @@ impl<'b> Transport<'b> {
         io_write!(self.common, .queue_enable, Le16::new(1));
         Ok(Notifier { register, index })
     }
-    // [guide-end:setup-queue]
+    // [end guide:setup-queue]
 
     /// The addresses queue `index` was given: descriptor table, driver area, device area.
     pub(crate) fn queue_addresses(&self, index: u16) -> (u64, u64, u64) {

@@ -146,7 +146,7 @@ pub(crate) struct Ring<const N: usize> {
     /// The device area.
     pub(crate) used: Used<N>,
 }
-// [guide-end:ring]
+// [end guide:ring]
 
 /// The queue sizes this module supports: `QueueSize` is implemented for `Size<N>` for each.
 pub(crate) struct Size<const N: usize>;
@@ -526,7 +526,7 @@ where
         self.avail_idx = self.avail_idx.wrapping_add(1);
         io_write!(ring, .avail.idx, Le16::new(self.avail_idx));
         self.added = self.added.wrapping_add(1);
-        // [guide-end:publish]
+        // [end guide:publish]
         Ok(())
     }
 
@@ -553,7 +553,7 @@ where
             io_read!(ring, .used.flags).get() & USED_F_NO_NOTIFY == 0
         }
     }
-    // [guide-end:kick]
+    // [end guide:kick]
 
     // [guide:pop-used]
     /// Takes the next chain the device is done with: its token and the length the device says
@@ -678,7 +678,7 @@ where
         }
         Ok(())
     }
-    // [guide-end:pop-used]
+    // [end guide:pop-used]
 
     /// Asks the device to interrupt on the next chain it is done with, and says whether one was
     /// done meanwhile (the caller must then take it, as no interrupt may come for it).

@@ -55,10 +55,13 @@ noinline u16 probe_c_mmio_read16(u16 __iomem *reg)
 	return readw(reg);
 }
 
+/* readq() and writeq() exist on 64-bit kernels only, as do the Rust probes. */
+#ifdef CONFIG_64BIT
 noinline u64 probe_c_mmio_read64(u64 __iomem *reg)
 {
 	return readq(reg);
 }
+#endif
 
 noinline void probe_c_mmio_write8(u8 __iomem *reg, u8 value)
 {
@@ -70,10 +73,12 @@ noinline void probe_c_mmio_write16(u16 __iomem *reg, u16 value)
 	writew(value, reg);
 }
 
+#ifdef CONFIG_64BIT
 noinline void probe_c_mmio_write64(u64 __iomem *reg, u64 value)
 {
 	writeq(value, reg);
 }
+#endif
 
 noinline void probe_c_mmio_write(struct probe_regs __iomem *regs, u32 value)
 {
@@ -149,6 +154,11 @@ noinline void probe_c_coherent_write(const struct probe_coherent *ring, u32 valu
 	WRITE_ONCE(regs->doorbell, value);
 }
 
+/*
+ * The virtio samples' hot path, where the configuration has the samples
+ * (tests/bench/Kbuild builds their Rust probes there only).
+ */
+#if IS_ENABLED(CONFIG_VIRTIO_PCI)
 /* A virtio queue's notification, as virtio-pci's vp_notify() writes it. */
 noinline void probe_c_virtio_notify(struct probe_notifier notifier)
 {
@@ -180,6 +190,7 @@ noinline u16 probe_c_virtio_used_idx(const struct probe_coherent *ring)
 
 	return le16_to_cpu(READ_ONCE(vring->used.idx));
 }
+#endif
 
 noinline u32 probe_c_config_read(struct pci_dev *pdev)
 {

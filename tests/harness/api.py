@@ -85,7 +85,7 @@ class Crate:
             module, path = queue.popleft()
             for child in self.item(module)["inner"]["module"]["items"]:
                 item = self.item(child)
-                if item is None or item["visibility"] != "public":
+                if item is None or item["visibility"] != "public" or hidden(item):
                     continue
                 inner = item["inner"]
                 if "use" in inner:
@@ -105,7 +105,11 @@ class Crate:
                     name = item["name"]
                 if child in seen and "module" in item["inner"]:
                     continue
-                self.public.setdefault(child, path + (name,))
+                # The shortest path, but one in scope if the item has one: a macro is
+                # defined at the crate's root and re-exported in kernel::io.
+                known = self.public.get(child)
+                if known is None or (not in_scope(known) and in_scope(path + (name,))):
+                    self.public[child] = path + (name,)
                 if "module" in item["inner"]:
                     seen.add(child)
                     queue.append((child, path + (name,)))
@@ -119,6 +123,13 @@ class Crate:
         if known:
             return "::".join(known["path"])
         return written
+
+
+def hidden(item):
+    """Whether an item is #[doc(hidden)]: not part of the API, unless a visible re-export
+    makes it so (Crate._walk() follows such a `use` to its hidden target)."""
+    return any("doc(hidden)" in (a.get("other", "") if isinstance(a, dict) else str(a))
+               for a in item.get("attrs", []))
 
 
 def in_scope(path):
@@ -422,7 +433,7 @@ def api(crate, baseline=None):
         item = crate.item(id_)
         (kind, v), = item["inner"].items()
         name = "::".join(path)
-        names = param_names(v.get("generics"))
+        names = param_names(v.get("generics")) if isinstance(v, dict) else []
         if kind == "struct":
             fields = []
             k = v["kind"]
@@ -459,6 +470,8 @@ def api(crate, baseline=None):
                 names, f"{unsafe}trait{r.generics(v['generics'])}{supers}"), None)
             for aid in v["items"]:
                 ai = crate.item(aid)
+                if hidden(ai):
+                    continue
                 (akind, av), = ai["inner"].items()
                 key = f"trait {name}::{ai['name']}"
                 if akind == "function":
@@ -510,7 +523,7 @@ def api(crate, baseline=None):
                 rows = []
                 for mid in impl["items"]:
                     mi = crate.item(mid)
-                    if mi is None or mi["visibility"] != "public" or \
+                    if mi is None or mi["visibility"] != "public" or hidden(mi) or \
                             "function" not in mi["inner"]:
                         continue
                     f = mi["inner"]["function"]
@@ -690,10 +703,15 @@ def rustdoc_json(cmd_file, lib, out):
         cmd.append(w)
     if not cmd[-1].endswith("lib.rs"):
         raise SystemExit(f"api.py: the recorded command does not end with lib.rs: {cmd[-1]}")
-    cmd[-1] = lib
+    cmd[-1] = os.path.abspath(lib)
+    # rustdoc runs in the object tree: every path it is given must be absolute.
+    out = os.path.abspath(out)
     scratch = out + ".d"
     os.makedirs(scratch, exist_ok=True)
-    cmd += ["--output-format", "json", "--output", scratch]
+    # Hidden items too: 7.3 defines its projection macros #[doc(hidden)] and re-exports them
+    # with #[doc(inline)] in kernel::io, which rustdoc's JSON otherwise leaves out altogether.
+    # Crate.public still skips what is hidden and not re-exported.
+    cmd += ["--document-hidden-items", "--output-format", "json", "--output", scratch]
     # rustdoc runs where kbuild ran it: the top of the object tree, where the
     # .cmd file of a rust/Makefile phony target is written.
     cwd = os.path.dirname(os.path.abspath(cmd_file))

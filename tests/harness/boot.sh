@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Boot stage, for BUILD_CONFIG: pack a busybox initramfs with the in-tree and
-# out-of-tree modules, boot the kernel under QEMU with the edu, pci-testdev,
-# ivshmem-plain, virtio-blk-pci and virtio-rng-pci devices, bounded by
+# out-of-tree modules, boot the kernel under QEMU with the edu, pci-testdev and
+# ivshmem-plain devices, and virtio-blk-pci and virtio-rng-pci where the
+# configuration has the virtio samples (has_virtio, lib.sh), bounded by
 # BOOT_TIMEOUT seconds, and check the console log (KTAP, crashes and checker
 # reports, module loads, expectations) with ktap.py. ivshmem-plain's memory
 # is a file that the harness fills before the boot and compares with
@@ -40,6 +41,16 @@ q35)
 esac
 # The drivers the q35 boot loads.
 Q35_MODULES=(io_pci_config.ko)
+# Our drivers that the fault walk leaves out (init.sh): io_dead_test's probe
+# waits for /init to cut its device off, which the walk's binds never do.
+FAULT_WALK_SKIP=(io_dead_test)
+# The fault walk's time bound, added to the boot's (BOOT_TIMEOUT).
+FAULT_WALK_TIMEOUT=${FAULT_WALK_TIMEOUT:-900}
+# For working on one driver: FAULT_WALK_ONLY="io_edu ..." walks only those
+# (faults.py then reports the others as not walked), and
+# BOOT_CMDLINE=harness.fault_verbose=2 makes the kernel print the stack of
+# each failure it injects.
+
 LOG=$CONFIG_LOGS/$STAGE.log
 INITRAMFS=$BUILD/$BUILD_CONFIG/initramfs-$MACHINE
 # The file behind ivshmem-plain's memory, and its size (the QEMU option's).
@@ -67,21 +78,29 @@ module_list() {
 # Linux's virtio modules that this configuration built, in load order.
 virtio_c_modules() {
 	local ko
-	[ "$MACHINE" = default ] || return 0
+	[ "$MACHINE" = default ] && has_virtio || return 0
 	for ko in "${VIRTIO_C_MODULES[@]}"; do
 		[ -f "$OBJ/$ko" ] && echo "$OBJ/$ko"
 	done
 }
 
 # Expectation files: tests/expect/ and any beside our samples and tests, but
-# those of the um configuration (tests/expect/um/, which kunit.sh reads).
+# those of the um configuration (tests/expect/um/, which kunit.sh reads), and
+# the virtio samples' where the configuration has no virtio (lib.sh).
 expect_files() {
 	local dirs=() d
 	for d in "$TOP/samples" "$TOP/tests"; do
 		[ -d "$d" ] && dirs+=("$d")
 	done
 	find "${dirs[@]}" -name "$EXPECT_GLOB" -not -path "$TOP/tests/expect/um/*" |
-		{ [ "$MACHINE" = q35 ] && cat || grep -v '\.q35\.expect$'; } | sort
+		{ [ "$MACHINE" = q35 ] && cat || grep -v '\.q35\.expect$'; } |
+		{ has_virtio && cat || grep -vxF "$TOP/samples/io_virtio.expect"; } | sort
+}
+
+# Whether the configuration has the fault walk's stage (CFG_STAGES).
+walks_faults() {
+	case " ${CFG_STAGES[*]} " in *" faults:"*) return 0 ;; esac
+	return 1
 }
 
 make_initramfs() {
@@ -90,8 +109,9 @@ make_initramfs() {
 	mkdir -p "$INITRAMFS" "$VIRTIO_DIR"
 	# The disk image and the guest's list of regions (which go in the
 	# initramfs) are made afresh for each boot.
-	[ "$MACHINE" != default ] ||
+	if [ "$MACHINE" = default ] && has_virtio; then
 		python3 -B "$HARNESS/disk.py" prepare "$DISK_FILE" "$VIRTIO_DIR"
+	fi
 	{
 		echo "dir /dev 0755 0 0"
 		echo "nod /dev/console 0600 0 0 c 5 1"
@@ -101,10 +121,11 @@ make_initramfs() {
 		echo "file /bin/busybox $BUSYBOX 0755 0 0" # busybox-static
 		echo "file /init $HARNESS/init.sh 0755 0 0"
 		echo "file /etc/harness-modules $INITRAMFS/modules 0644 0 0"
+		echo "file /etc/harness-params $INITRAMFS/params 0644 0 0"
 		for ko in $(module_list); do
 			echo "file /lib/modules/${ko##*/} $ko 0644 0 0"
 		done
-		if [ "$MACHINE" = default ]; then
+		if [ "$MACHINE" = default ] && has_virtio; then
 			# The virtio samples' hooks, what they check on the disk, and
 			# Linux's virtio modules for the comparison.
 			echo "dir /etc/harness-hooks 0755 0 0"
@@ -123,21 +144,40 @@ make_initramfs() {
 	} >"$list"
 	module_list | sed 's|.*/||' >"$INITRAMFS/modules"
 	virtio_c_modules | sed 's|.*/||' >"$VIRTIO_DIR/c-modules"
+	# The parameters /init gives a module, one "NAME PARAMETER..." line each.
+	for ko in "${!MODULE_PARAMS[@]}"; do
+		echo "$ko ${MODULE_PARAMS[$ko]}"
+	done >"$INITRAMFS/params"
+	# The drivers of the fault walk, where the configuration has its stage:
+	# our modules (init.sh walks those that bound a device), but the ones
+	# left out above. An empty list: no walk.
+	: >"$INITRAMFS/fault-walk"
+	if [ "$MACHINE" = default ] && walks_faults; then
+		sed 's|.*/||; s|\.o$||' "$MODULES_OUT/modules.order" |
+			grep -vxF -f <(printf '%s\n' "${FAULT_WALK_SKIP[@]}") |
+			{ [ -z "${FAULT_WALK_ONLY:-}" ] && cat ||
+				grep -xF -f <(printf '%s\n' $FAULT_WALK_ONLY); } >"$INITRAMFS/fault-walk" ||
+			true
+	fi
+	echo "file /etc/harness-fault-walk $INITRAMFS/fault-walk 0644 0 0" >>"$list"
 	"$OBJ/usr/gen_init_cpio" "$list" | gzip -1 >"$INITRAMFS.cpio.gz"
 }
 
 # The machine for the configuration's architecture (CFG_ARCH is the kernel's
-# ARCH; UNAME_M is the same architecture as `uname -m` names it), and the
-# busybox-static of that architecture. -cpu max has a random number
+# ARCH; UNAME_M is the same architecture as `uname -m` names it), the
+# busybox-static of that architecture (lib.sh), and the width of edu's DMA
+# mask there (EDU_DMA_BITS, below). -cpu max has a random number
 # instruction (RDRAND, arm64's RNDR), which makes the CRNG ready at once, so
 # `%p` (and a view's Debug output) prints hashed addresses rather than a
-# placeholder.
+# placeholder; on 32-bit arm, which has none, the virt machine's device tree
+# carries a seed (/chosen/rng-seed) that does the same.
+BUSYBOX=$(busybox_of "$CFG_ARCH")
 case $CFG_ARCH in
 x86_64)
 	QEMU=(qemu-system-x86_64 -cpu max -kernel "$OBJ/arch/x86/boot/bzImage")
 	CONSOLE=ttyS0
 	UNAME_M=x86_64
-	BUSYBOX=/bin/busybox
+	EDU_DMA_BITS=28
 	;;
 arm64)
 	# virt: a generic PCIe host bridge (with an I/O window for port BARs)
@@ -147,7 +187,21 @@ arm64)
 		-kernel "$OBJ/arch/arm64/boot/Image")
 	CONSOLE=ttyAMA0
 	UNAME_M=aarch64
-	BUSYBOX=$BUSYBOX_ARM64
+	EDU_DMA_BITS=28
+	;;
+arm)
+	# virt with a Cortex-A15: ARMv7 with LPAE, which the kernel is built
+	# for (tests/config/arm.config). With highmem (the default for a CPU
+	# with LPAE) the machine's PCIe host bridge has its ECAM and a 64-bit
+	# memory window above 4 GiB, where the kernel puts the 64-bit BARs: a
+	# physical address that a 32-bit usize cannot hold. RAM starts at 1 GiB
+	# and nothing translates the devices' DMA (32-bit arm has no SMMUv3
+	# driver), so edu gets a 32-bit DMA mask, which the RAM lies within.
+	QEMU=(qemu-system-arm -M virt,highmem=on -cpu cortex-a15
+		-kernel "$OBJ/arch/arm/boot/zImage")
+	CONSOLE=ttyAMA0
+	UNAME_M=armv7l
+	EDU_DMA_BITS=32
 	;;
 *)
 	echo "harness: no QEMU machine for ARCH=$CFG_ARCH" >&2
@@ -157,20 +211,29 @@ esac
 # Two CPUs: the virtio-blk sample has a queue per CPU.
 QEMU+=(-m 512M -smp 2 -nographic -no-reboot)
 CMDLINE="console=$CONSOLE panic=-1 printk.devkmsg=on ${BOOT_CMDLINE:-}"
+# The parameters /init passes to a module, by module name.
+declare -A MODULE_PARAMS=()
 case $MACHINE in
 default)
 	# The three test devices; ivshmem-plain's memory is the observer's file.
-	QEMU+=(-device edu -device pci-testdev
+	# edu's DMA engine drops the address bits above its mask, and io_edu
+	# asks the DMA API for a mask of the same width.
+	QEMU+=(-device "edu,dma_mask=$(printf '%#x' $(((1 << EDU_DMA_BITS) - 1)))"
+		-device pci-testdev
 		-object "memory-backend-file,id=shm,size=$SHM_SIZE,share=on,mem-path=$SHM_FILE"
 		-device ivshmem-plain,memdev=shm)
+	MODULE_PARAMS[io_edu]="dma_bits=$EDU_DMA_BITS"
+	MODULE_PARAMS[io_cookbook]="dma_bits=$EDU_DMA_BITS"
 	# The virtio samples' devices, modern only (virtio 1.x): a disk with a
 	# queue per CPU, whose image disk.py writes and checks, and an entropy
 	# source. Both access memory through the platform's DMA translation
 	# (VIRTIO_F_ACCESS_PLATFORM), as drivers must then give them DMA
 	# addresses: through arm64's SMMU as through x86_64's direct mapping.
-	QEMU+=(-drive "file=$DISK_FILE,format=raw,if=none,id=disk,cache=writeback"
-		-device virtio-blk-pci,drive=disk,disable-legacy=on,iommu_platform=on,num-queues=2
-		-device virtio-rng-pci,disable-legacy=on,iommu_platform=on)
+	if has_virtio; then
+		QEMU+=(-drive "file=$DISK_FILE,format=raw,if=none,id=disk,cache=writeback"
+			-device virtio-blk-pci,drive=disk,disable-legacy=on,iommu_platform=on,num-queues=2
+			-device virtio-rng-pci,disable-legacy=on,iommu_platform=on)
+	fi
 	;;
 q35)
 	if [ "$CFG_ARCH" != x86_64 ]; then
@@ -216,11 +279,17 @@ make_initramfs
 accel=$(accel)
 mkdir -p "$CONFIG_LOGS"
 [ "$MACHINE" = q35 ] || python3 -B "$HARNESS/observer.py" prefill "$SHM_FILE" "$SHM_SIZE"
-note "booting $BUILD_CONFIG ($MACHINE machine) under QEMU ($accel, bounded to $BOOT_TIMEOUT s);" \
+# The fault walk binds each driver some hundred times: it has a time bound of
+# its own, on top of the boot's.
+bound=$BOOT_TIMEOUT
+if [ "$MACHINE" = default ] && walks_faults; then
+	bound=$((bound + FAULT_WALK_TIMEOUT))
+fi
+note "booting $BUILD_CONFIG ($MACHINE machine) under QEMU ($accel, bounded to $bound s);" \
 	"console in $LOG"
 rc=0
 start=$SECONDS
-timeout -k 5 "$BOOT_TIMEOUT" "${QEMU[@]}" -accel "$accel" \
+timeout -k 5 "$bound" "${QEMU[@]}" -accel "$accel" \
 	-initrd "$INITRAMFS.cpio.gz" -append "$CMDLINE" </dev/null 2>&1 |
 	tr -d '\r' >"$LOG" || rc=${PIPESTATUS[0]}
 elapsed=$((SECONDS - start))
@@ -258,6 +327,21 @@ if [ "$MACHINE" = default ]; then
 		"$u_passed passed, $u_failed failed, $u_skipped skipped"
 fi
 
+# The fault walk: every failure point of each driver's probe, each ending
+# cleanly (faults.py).
+if [ "$MACHINE" = default ] && walks_faults; then
+	walked=ok
+	rm -f "$INITRAMFS/faults"
+	python3 -B "$HARNESS/faults.py" --log "$LOG" --walk "$INITRAMFS/fault-walk" \
+		--counts "$INITRAMFS/faults" --config "$BUILD_CONFIG" | tee "$CONFIG_LOGS/faults.log" ||
+		walked=FAIL
+	read -r f_passed f_failed f_skipped < <(read_counts "$INITRAMFS/faults")
+	result faults "$walked" "$f_passed" "$f_failed" "$f_skipped" \
+		"the fault walk: $(sed -n 's/^faults: //p' "$CONFIG_LOGS/faults.log")" \
+		"($CONFIG_LOGS/faults.log)"
+	[ "$walked" = ok ] || status=FAIL
+fi
+
 # What the observer outside the guest found in the shared memory.
 if [ "$MACHINE" = default ]; then
 	observed=ok
@@ -268,8 +352,10 @@ if [ "$MACHINE" = default ]; then
 		"ivshmem's memory, as a file outside the guest, against the model:" \
 		"$o_passed passed, $o_failed failed ($SHM_FILE)"
 	[ "$observed" = ok ] || status=FAIL
+fi
 
-	# What the virtio-blk sample left on the disk, seen in the image file.
+# What the virtio-blk sample left on the disk, seen in the image file.
+if [ "$MACHINE" = default ] && has_virtio; then
 	checked=ok
 	python3 -B "$HARNESS/disk.py" check "$DISK_FILE" --counts "$INITRAMFS/disk" ||
 		checked=FAIL

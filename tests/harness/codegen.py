@@ -11,15 +11,19 @@
       rules below to ours and exits 1 if any fails.
 
 The architecture is the objects' (ELF e_machine): x86-64, disassembled with
-binutils' objdump, or arm64 (AArch64), disassembled with llvm-objdump-19.
+binutils' objdump, or arm64 (AArch64) or 32-bit arm, disassembled with
+llvm-objdump-19. A probe that neither side has is left out of the checks
+(the 64-bit accesses on a 32-bit kernel, the virtio probes in a
+configuration without the virtio samples).
 
 Counting. A probe's instructions are those within its symbol's size (an
 arm64 alternative's replacement instructions, assembled after the function's
 code, are not). Two probes with the same code may be folded into one
-function with both symbols; each is counted as that function. Calls are `call` (x86-64) and `bl`/`blr` (arm64)
-instructions plus tail calls: a `jmp` or `b` to another function (through a
-relocation), an indirect `br`, and calls through retpoline thunks;
-`jmp __x86_return_thunk` is a return, not a call.
+function with both symbols; each is counted as that function. Calls are
+`call` (x86-64) and `bl`/`blr` (arm64) instructions plus tail calls: a
+`jmp` or `b` to another function (through a relocation), an indirect `br`,
+and calls through retpoline thunks; `jmp __x86_return_thunk` is a return,
+not a call.
 
 Rules (--check), one check each. "No call" leaves out the calls that only
 a sanitizer's report path makes (KASAN's __asan_report_*, UBSAN's
@@ -516,7 +520,7 @@ def check(ours, c, exact=False, arch=EM_X86_64, helpers=False):
     for name, kind, _, accessor in PROBES:
         o, k = ours[name], c[name]
         if o is None and k is None:
-            continue  # neither has it here: a 64-bit access on a 32-bit kernel
+            continue  # neither has it here (see the module's documentation)
         if o is None or k is None:
             expect(False, f"{name}: probe missing (ours {o is not None}, C {k is not None})")
             continue
@@ -577,8 +581,9 @@ def check(ours, c, exact=False, arch=EM_X86_64, helpers=False):
 
 def stores_one(line):
     """Whether an x86-64 or 32-bit arm instruction makes the value 1 to store:
-    `movl $0x1,(%rsi)` on x86-64, `mov rN, #1` on arm."""
-    return line.startswith("movl $0x1,") or bool(re.match(r"^movs?(\.w)? r\d+, #0x1\b", line))
+    `movl $0x1,(%rsi)` on x86-64, `mov rN, #1` on arm (llvm-objdump prints a
+    32-bit arm immediate in decimal)."""
+    return line.startswith("movl $0x1,") or bool(re.match(r"^movs?(\.w)? r\d+, #(0x)?1\b", line))
 
 
 def probes(args):

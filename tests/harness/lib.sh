@@ -21,7 +21,7 @@ export PATH=$HOME/.cargo/bin:$PATH
 # stable release comes out (compile-fail expectations and lints follow the
 # compiler's wording): RUST_STABLE for the host tests, rustfmt and the
 # configurations that build with a current rustc, RUST_MINIMUM (7.3's
-# minimum for x86_64 and arm64) for the others, and nightly for Miri. Every
+# minimum for x86_64, arm64 and arm) for the others, and nightly for Miri. Every
 # cargo, rustc and rustfmt run by the harness without an explicit toolchain
 # is RUST_STABLE's.
 RUST_STABLE=1.95.0
@@ -40,7 +40,7 @@ CONFIG_DIR=$TOP/tests/config
 mapfile -t ALL_CONFIGS < <(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$CONFIG_DIR/configs")
 read -ra BUILD_CONFIGS <<<"${CONFIGS:-${ALL_CONFIGS[*]}}"
 BUILD_CONFIG=${BUILD_CONFIG:-${BUILD_CONFIGS[0]}}
-CONFIG_STAGES=(kernel modules clippy codegen boot upstream observer disk boot-q35 compat kunit)
+CONFIG_STAGES=(kernel modules clippy codegen boot upstream observer disk faults boot-q35 compat kunit)
 for cfg in "${BUILD_CONFIGS[@]}" "$BUILD_CONFIG"; do
 	case " ${ALL_CONFIGS[*]} " in
 	*" $cfg "*) ;;
@@ -54,9 +54,12 @@ unset cfg
 
 # What BUILD_CONFIG's .conf sets: the kernel's ARCH, LLVM= (empty for GCC),
 # the rustup toolchain of rustc, rustdoc and clippy, the fragments of
-# tests/config/ merged over tinyconfig, in order, and the results its stages
-# must record, each STAGE:KIND (summary.py: test, gate or upstream).
-CFG_ARCH= CFG_LLVM= CFG_RUST= CFG_FRAGMENTS=() CFG_STAGES=()
+# tests/config/ merged over tinyconfig, in order, the compatibility clients
+# its kernel builds (compat.py's names; the compat stage fails on each one
+# listed that was not built), whether `make rustdoc` builds there (CFG_RUSTDOC,
+# "no" where it does not), and the results its stages must record, each
+# STAGE:KIND (summary.py: test, gate or upstream).
+CFG_ARCH= CFG_LLVM= CFG_RUST= CFG_FRAGMENTS=() CFG_CLIENTS=() CFG_RUSTDOC= CFG_STAGES=()
 . "$CONFIG_DIR/$BUILD_CONFIG.conf"
 
 # config_arch CONFIG: CONFIG's kernel ARCH.
@@ -66,6 +69,25 @@ config_arch() {
 		. "$CONFIG_DIR/$1.conf"
 		echo "$CFG_ARCH"
 	)
+}
+
+# docs_config: the configuration whose kernel crate the docs stage documents
+# and compat's API check compares with 7.3's: the first of BUILD_CONFIGS
+# built by kernel.sh (not um, which kunit.py builds) whose `make rustdoc`
+# builds; empty if none is.
+docs_config() {
+	local cfg arch rustdoc
+	for cfg in "${BUILD_CONFIGS[@]}"; do
+		read -r arch rustdoc < <(
+			CFG_ARCH= CFG_RUSTDOC=
+			. "$CONFIG_DIR/$cfg.conf"
+			echo "$CFG_ARCH ${CFG_RUSTDOC:-yes}"
+		)
+		if [ "$arch" != um ] && [ "$rustdoc" != no ]; then
+			echo "$cfg"
+			return
+		fi
+	done
 }
 
 # config_stages CONFIG: the STAGE:KIND results CONFIG's stages must record,
@@ -99,14 +121,34 @@ BUILD_ONLY_MODULES=(drivers/gpu/nova-core.ko drivers/gpu/drm/tyr/tyr.ko)
 # time (they depend on each other); the virtio samples' hooks load them to
 # compare Linux's C drivers with ours on the same devices
 # (tests/harness/virtio.sh). Paths are relative to OBJ; a configuration
-# without them (um) has none of these files.
+# without virtio (has_virtio, below) has none of these files.
 VIRTIO_C_MODULES=(drivers/virtio/virtio_ring.ko drivers/virtio/virtio.ko
 	drivers/virtio/virtio_pci_modern_dev.ko drivers/virtio/virtio_pci.ko
 	drivers/block/virtio_blk.ko drivers/char/hw_random/virtio-rng.ko)
 
-# The arm64 configuration's busybox (setup.sh); the x86_64 ones use the
-# machine's own busybox-static.
-BUSYBOX_ARM64=$BUILD/busybox-arm64/busybox
+# has_virtio: whether the configuration has the virtio samples: whether it
+# builds tests/config/virtio.config, which turns on what they need and
+# Linux's own virtio drivers (CONFIG_VIRTIO_PCI, which samples/Kbuild and
+# tests/Kbuild test for them). The boot then gives the machine their
+# devices. The arm configuration has not (Documentation/io/virtio.rst).
+has_virtio() {
+	case " ${CFG_FRAGMENTS[*]} " in *" virtio "*) return 0 ;; esac
+	return 1
+}
+
+# The statically linked busybox of each architecture's initramfs, by the
+# kernel's ARCH: the machine's own busybox-static for x86_64, and Debian's
+# for the others, downloaded by setup.sh into BUILD/busybox-<Debian
+# architecture>/ (DEBIAN_ARCH).
+declare -A DEBIAN_ARCH=([arm64]=arm64 [arm]=armhf)
+# busybox_of ARCH: the path of ARCH's busybox.
+busybox_of() {
+	if [ "$1" = x86_64 ]; then
+		echo /bin/busybox
+	else
+		echo "$BUILD/busybox-${DEBIAN_ARCH[$1]}/busybox"
+	fi
+}
 
 JOBS=${JOBS:-$(nproc)}
 BOOT_TIMEOUT=${BOOT_TIMEOUT:-300}

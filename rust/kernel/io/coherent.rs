@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Coherent DMA memory as an I/O backend: [`CoherentView`].
+//! Coherent DMA memory as an I/O backend: [`CoherentView`], and [`CoherentBuffer`], coherent
+//! memory for a driver's own plain-data types.
 //!
 //! C header: [`include/linux/dma-mapping.h`](srctree/include/linux/dma-mapping.h)
 //!
@@ -18,7 +19,13 @@
 //! # Ok(()) }
 //! ```
 
+use core::marker::PhantomData;
+
 use crate::{
+    device::{
+        Bound,
+        Device, //
+    },
     dma::{
         Coherent,
         DmaAddress, //
@@ -134,6 +141,193 @@ impl<'a, T: ?Sized + KnownSize> IoBase<'a> for &'a Coherent<T> {
             cpu: unsafe { SysMem::new(self.as_mut_ptr()) },
             dma: self.dma_address(),
         }
+    }
+}
+
+mod sealed {
+    pub trait Sealed {}
+}
+
+/// What a [`CoherentBuffer`] can hold: a plain-data type (zerocopy's `FromBytes` and
+/// `IntoBytes`, which the prelude derives), or a slice of one.
+///
+/// This trait is sealed: it is implemented for every such `T` and `[T]`.
+pub trait CoherentData: sealed::Sealed + KnownSize {
+    /// The size of `count` values of this type (`count` is 1 for a sized type), or `None` if it
+    /// overflows.
+    #[doc(hidden)]
+    fn bytes(count: usize) -> Option<usize>;
+
+    /// The alignment of this type (of its elements for a slice).
+    #[doc(hidden)]
+    fn align() -> usize;
+
+    /// A pointer to `count` values of this type at `base`.
+    #[doc(hidden)]
+    fn at(base: *mut u8, count: usize) -> *mut Self;
+}
+
+impl<T: FromBytes + IntoBytes> sealed::Sealed for T {}
+impl<T: FromBytes + IntoBytes> sealed::Sealed for [T] {}
+
+impl<T: FromBytes + IntoBytes> CoherentData for T {
+    #[inline]
+    fn bytes(_count: usize) -> Option<usize> {
+        Some(size_of::<T>())
+    }
+
+    #[inline]
+    fn align() -> usize {
+        align_of::<T>()
+    }
+
+    #[inline]
+    fn at(base: *mut u8, _count: usize) -> *mut Self {
+        base.cast()
+    }
+}
+
+impl<T: FromBytes + IntoBytes> CoherentData for [T] {
+    #[inline]
+    fn bytes(count: usize) -> Option<usize> {
+        count.checked_mul(size_of::<T>())
+    }
+
+    #[inline]
+    fn align() -> usize {
+        align_of::<T>()
+    }
+
+    #[inline]
+    fn at(base: *mut u8, count: usize) -> *mut Self {
+        core::ptr::slice_from_raw_parts_mut(base.cast(), count)
+    }
+}
+
+/// A coherent DMA allocation that holds a driver's plain-data `T` (or a slice of them), reached
+/// through views.
+///
+/// [`Coherent<T>`] asks its `T` for the kernel's `transmute::{AsBytes, FromBytes}`, which the
+/// prelude's derives (zerocopy's `FromBytes` and `IntoBytes`) do not give: a descriptor type of a
+/// driver's would need `unsafe impl`s of its own. A `CoherentBuffer` asks for zerocopy's traits,
+/// the ones every view accessor uses: it allocates the bytes and hands out [`CoherentView`]s of
+/// them as a `T`. It gives no references, so the device and the CPU share it only through
+/// volatile accesses; like `Coherent`, it is freed when dropped.
+///
+/// # Invariants
+///
+/// `bytes` holds `count` values of `T` (one for a sized `T`) at its start, aligned for `T`.
+///
+/// # Examples
+///
+/// ```
+/// # use kernel::device::{Bound, Device};
+/// use kernel::io::{io_project, io_read, io_write, CoherentBuffer, Io, Le32};
+/// use kernel::prelude::*;
+///
+/// /// A descriptor, as a device reads it.
+/// #[repr(C)]
+/// #[derive(FromBytes, IntoBytes)]
+/// struct Desc {
+///     addr: Le32,
+///     len: Le32,
+///     flags: Le32,
+///     next: Le32,
+/// }
+///
+/// # fn f(dev: &Device<Bound>) -> Result {
+/// let ring = CoherentBuffer::<[Desc]>::zeroed_slice(dev, 256, GFP_KERNEL)?;
+/// let slot = io_project!(&ring, [try: 17]);
+/// io_write!(slot, .len, Le32::new(4096));
+/// assert_eq!(io_read!(slot, .len).get(), 4096);
+/// assert_eq!(slot.dma_address(), ring.dma_address() + 17 * 16);
+/// # Ok(()) }
+/// ```
+pub struct CoherentBuffer<T: ?Sized + CoherentData> {
+    bytes: Coherent<[u8]>,
+    count: usize,
+    _type: PhantomData<T>,
+}
+
+impl<T: ?Sized + CoherentData> CoherentBuffer<T> {
+    /// Allocates `count` zeroed values (one for a sized `T`).
+    fn alloc(dev: &Device<Bound>, count: usize, gfp_flags: kernel::alloc::Flags) -> Result<Self> {
+        let size = T::bytes(count).ok_or(EINVAL)?;
+        let bytes = Coherent::<u8>::zeroed_slice(dev, size, gfp_flags)?;
+        // Coherent allocations are at least page aligned; a type that asks for more is refused
+        // rather than misplaced.
+        if bytes.as_ptr().cast::<u8>().addr() % T::align() != 0 {
+            return Err(EINVAL);
+        }
+        // INVARIANT: `size` bytes hold `count` values, and the start is aligned for `T`.
+        Ok(Self {
+            bytes,
+            count,
+            _type: PhantomData,
+        })
+    }
+
+    /// Returns the DMA address of the buffer, to be handed to the device.
+    #[inline]
+    pub fn dma_address(&self) -> DmaAddress {
+        self.bytes.dma_address()
+    }
+
+    /// Returns the size of the buffer in bytes.
+    #[inline]
+    pub fn size(&self) -> usize {
+        self.bytes.size()
+    }
+}
+
+impl<T: FromBytes + IntoBytes> CoherentBuffer<T> {
+    /// Allocates a zeroed `T` in coherent memory for `dev`.
+    ///
+    /// Fails with [`ENOMEM`] if the DMA API cannot allocate it.
+    #[inline]
+    pub fn zeroed(dev: &Device<Bound>, gfp_flags: kernel::alloc::Flags) -> Result<Self> {
+        Self::alloc(dev, 1, gfp_flags)
+    }
+}
+
+impl<T: FromBytes + IntoBytes> CoherentBuffer<[T]> {
+    /// Allocates `len` zeroed `T`s in coherent memory for `dev`.
+    ///
+    /// Fails with [`EINVAL`] if their size overflows, and with the DMA API's error if it cannot
+    /// allocate them (a length of zero included).
+    #[inline]
+    pub fn zeroed_slice(
+        dev: &Device<Bound>,
+        len: usize,
+        gfp_flags: kernel::alloc::Flags,
+    ) -> Result<Self> {
+        Self::alloc(dev, len, gfp_flags)
+    }
+
+    /// Returns the number of elements.
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.count
+    }
+
+    /// Returns `true` if the buffer holds no element.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+}
+
+impl<'a, T: ?Sized + CoherentData> IoBase<'a> for &'a CoherentBuffer<T> {
+    type Backend = CoherentIoBackend;
+    type Target = T;
+
+    #[inline]
+    fn as_view(self) -> CoherentView<'a, T> {
+        let bytes = (&self.bytes).as_view();
+        let place = T::at(bytes.cpu.as_ptr().cast(), self.count);
+        // SAFETY: `place` covers `count` values of `T` at the start of the allocation, which
+        // holds them, aligned for `T` (type invariant): it is a part of the view of its bytes.
+        unsafe { CoherentIoBackend::project_view(bytes, place) }
     }
 }
 

@@ -81,8 +81,15 @@ impl<const I: usize, P> NoConstLen for ConstIndex<I, P> {}
 ///   sub-slice, proven in bounds at build time: a constant index past the end of an array is a
 ///   compile error;
 /// - `[try: i]` checks at runtime and returns an [`ERANGE`] error through `?`, so the expression
-///   uses `?`;
+///   uses `?` (where `?` is not available,
+///   [`io_try_project!`](crate::io_try_project) returns the `Result`);
 /// - `[panic: i]` checks at runtime and panics.
+///
+/// Indices and the bounds of ranges are `usize`, as for Rust's slices (and as 7.3's grammar
+/// has them, so that an unannotated index variable is inferred to be one). Convert another
+/// integer type first: a narrower unsigned one with `usize::from(i)`, which cannot fail, a
+/// wider or signed one (a `u64` on a 32-bit kernel, an `i32`) with `usize::try_from(i)`, whose
+/// error is the caller's to map, never with `as`, which truncates or wraps silently.
 ///
 /// Steps chain: `io_project!(regs, .queues[try: n].doorbell)`. The computation is pure address
 /// arithmetic; no access is made.
@@ -163,6 +170,85 @@ macro_rules! __io_project_steps {
     ($place:ident; [$flavour:ident: $index:expr] $($rest:tt)*) => {
         let $place = $crate::ptr::project!(mut $place, [$flavour: $index]);
         $crate::io::__project_steps!($place; $($rest)*);
+    };
+}
+
+/// Projects a view onto a part of it, returning the projection's `Result` instead of passing an
+/// error on with `?`: `io_try_project!(io, path)` is `Ok(io_project!(io, path))`, or the
+/// [`ERANGE`] error of a `[try: ...]` step.
+///
+/// For code where `?` is not available, or not wanted: an interrupt handler, a helper that
+/// returns a plain value, a `match` on the error.
+///
+/// # Examples
+///
+/// ```
+/// use kernel::io::{io_try_project, io_try_read, io_try_write, Io, SysMem};
+/// use kernel::prelude::*;
+///
+/// /// Returns the status of queue `n` (a device's `u16` index), or `u32::MAX` if there is no
+/// /// such queue.
+/// fn status(regs: SysMem<'_, [u32; 4]>, n: u16) -> u32 {
+///     io_try_read!(regs, [try: usize::from(n)]).unwrap_or(u32::MAX)
+/// }
+///
+/// let mut regs = [1u32, 2, 3, 4];
+/// let io = SysMem::from_mut(&mut regs);
+/// assert_eq!(status(io, 2), 3);
+/// assert_eq!(status(io, 9), u32::MAX);
+/// match io_try_project!(io, [try: 5..7]) {
+///     Ok(_) => unreachable!(),
+///     Err(e) => assert_eq!(e, ERANGE),
+/// }
+/// assert_eq!(io_try_write!(io, [try: 4], 7u32), Err(ERANGE));
+/// assert_eq!(io_try_write!(io, [try: 3], 7u32), Ok(()));
+/// assert_eq!(regs, [1, 2, 3, 7]);
+/// ```
+#[macro_export]
+macro_rules! io_try_project {
+    ($io:expr, $($path:tt)*) => {{
+        let handle = $io;
+        (move || -> $crate::error::Result<_> {
+            ::core::result::Result::Ok($crate::io_project!(handle, $($path)*))
+        })()
+    }};
+}
+
+/// Reads a primitive through a projection, returning a `Result`: `io_try_read!(io, path)`.
+///
+/// The error is the [`ERANGE`] of a `[try: ...]` step, or the bus's error if the access itself
+/// fails ([`try_read_val`](super::Io::try_read_val)); see
+/// [`io_try_project!`](crate::io_try_project).
+#[macro_export]
+macro_rules! io_try_read {
+    ($io:expr, $($path:tt)*) => {
+        $crate::io_try_project!($io, $($path)*).and_then($crate::io::Io::try_read_val)
+    };
+}
+
+/// Writes a primitive through a projection, returning a `Result`: `io_try_write!(io, path,
+/// value)`.
+///
+/// The error is the [`ERANGE`] of a `[try: ...]` step, or the bus's error if the access itself
+/// fails ([`try_write_val`](super::Io::try_write_val)); see
+/// [`io_try_project!`](crate::io_try_project).
+#[macro_export]
+macro_rules! io_try_write {
+    ($io:expr, $($rest:tt)*) => {
+        $crate::io::__io_try_write_split!([$io] [] $($rest)*)
+    };
+}
+
+/// Splits the arguments of [`io_try_write!`] into the path and the value.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! __io_try_write_split {
+    ([$io:expr] [$($path:tt)*] , $value:expr) => {
+        $crate::io_try_project!($io, $($path)*)
+            .and_then(|view| $crate::io::Io::try_write_val(view, $value))
+    };
+    ([$io:expr] [$($path:tt)*] $step:tt $($rest:tt)*) => {
+        $crate::io::__io_try_write_split!([$io] [$($path)* $step] $($rest)*)
     };
 }
 

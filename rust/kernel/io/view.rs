@@ -31,7 +31,13 @@ use super::register::LocatedRegister;
 use super::{
     copy::IoCopyable,
     region::RegionShape,
+    split::{
+        self,
+        halves,
+        SplitU64, //
+    },
     traits::{
+        byte_window,
         bytes_of,
         IoBackend,
         IoBase,
@@ -161,33 +167,6 @@ fn asserted_location<'a, H: Io<'a>, T, L: IoLoc<H::Target, T>>(
     location: L,
 ) -> ViewOf<'a, H, L::IoType> {
     asserted_view::<H::Backend, H::Target, L::IoType>(io.as_view(), location.offset())
-}
-
-/// Splits a 64-bit location into its low (lower address) and high 32-bit halves.
-#[inline(always)]
-fn halves<'a, B: IoBackend>(view: B::View<'a, u64>) -> (B::View<'a, u32>, B::View<'a, u32>) {
-    let ptr = B::as_ptr(view).cast::<u32>();
-    // SAFETY: A `u64` location holds two aligned `u32`s, at offsets 0 and 4.
-    unsafe {
-        (
-            B::project_view(view, ptr),
-            B::project_view(view, ptr.wrapping_add(1)),
-        )
-    }
-}
-
-/// The low 32 bits of `value`.
-#[inline(always)]
-fn low_half(value: u64) -> u32 {
-    // CAST: Truncation to the low half is the point.
-    value as u32
-}
-
-/// The high 32 bits of `value`.
-#[inline(always)]
-fn high_half(value: u64) -> u32 {
-    // CAST: The shifted value fits.
-    (value >> 32) as u32
 }
 
 /// Generates the fixed-width offset accessors of [`Io`].
@@ -675,12 +654,16 @@ pub trait Io<'a>: IoBase<'a> {
 
     /// Reinterprets the whole location as the region `R`, checked at runtime.
     ///
-    /// This is how a region changes its parameters, say to prove 64-bit accesses with an
+    /// This is how a region changes its parameters, say to prove 64-bit locations aligned with an
     /// [`Align8`](super::Align8) region. Fails with [`EINVAL`] if the location is not a valid
     /// `R`: smaller than its build-time size, or with an address or size that is not a multiple
     /// of its alignment.
     ///
     /// # Examples
+    ///
+    /// A 64-bit kernel writes a `u64` at a constant offset of the wider region in one access. A
+    /// 32-bit kernel has no 64-bit access: it writes the same location as two 32-bit halves,
+    /// through a `u64` cast of an 8-byte window, which only an 8-byte aligned region proves.
     ///
     /// ```
     /// use kernel::io::{Align8, Io, Region, SysMem};
@@ -689,7 +672,10 @@ pub trait Io<'a>: IoBase<'a> {
     /// let mut words = [0u64; 4];
     /// let io = SysMem::<Region<32>>::try_from_bytes(words.as_mut_bytes())?;
     /// let wide = io.try_as_region::<Region<32, Align8>>()?;
+    /// #[cfg(CONFIG_64BIT)]
     /// wide.write64(0x0123_4567_89ab_cdef, 8);
+    /// #[cfg(not(CONFIG_64BIT))]
+    /// wide.window::<Region<8, Align8>, 8>().cast::<u64>().write_lo_hi(0x0123_4567_89ab_cdef);
     /// assert_eq!(words[1], 0x0123_4567_89ab_cdef);
     /// # Ok::<(), Error>(())
     /// ```
@@ -735,6 +721,44 @@ pub trait Io<'a>: IoBase<'a> {
         Self::Target: FromBytes + IntoBytes,
     {
         region_window::<Self::Backend, Self::Target, R>(self.as_view(), offset, len)
+    }
+
+    /// Returns the `len` bytes at `offset` as a byte view, checked at runtime.
+    ///
+    /// Fails with [`ERANGE`] unless the window lies within the location. The check holds for
+    /// any `offset` and `len`, such as an offset and a length that a device reported: it never
+    /// computes `offset + len`, which could overflow. Bytes need no alignment, so there is no
+    /// other error; for a window that must be a [`Region`](super::Region), see
+    /// [`try_window`](Io::try_window).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use kernel::io::{Io, Region, SysMem};
+    /// use kernel::prelude::*;
+    ///
+    /// let mut words = [0u32; 8];
+    /// let io = SysMem::<Region<32>>::try_from_bytes(words.as_mut_bytes())?;
+    /// io.try_byte_window(5, 3)?.copy_from_slice(&[1, 2, 3]);
+    /// assert_eq!(io.try_byte_window(30, 3).err(), Some(ERANGE));
+    /// assert_eq!(io.try_byte_window(usize::MAX, 2).err(), Some(ERANGE));
+    /// assert_eq!(io.try_byte_window(2, usize::MAX).err(), Some(ERANGE));
+    /// assert_eq!(io.try_byte_window(32, 0)?.len(), 0);
+    /// assert_eq!(words[1].to_ne_bytes()[1..], [1, 2, 3]);
+    /// # Ok::<(), Error>(())
+    /// ```
+    #[inline]
+    fn try_byte_window(self, offset: usize, len: usize) -> Result<ViewOf<'a, Self, [u8]>>
+    where
+        Self::Target: FromBytes + IntoBytes,
+    {
+        let bytes = bytes_of::<Self::Backend, Self::Target>(self.as_view());
+        let size = Self::Backend::as_ptr(bytes).len();
+        if offset > size || size - offset < len {
+            return Err(out_of_range());
+        }
+        // SAFETY: `offset + len <= size`, as just checked without computing the sum.
+        Ok(unsafe { byte_window::<Self::Backend>(bytes, offset, len) })
     }
 
     /// Returns the region `R` at `OFFSET`, `R`'s build-time size long, checked at build time.
@@ -826,9 +850,11 @@ pub trait Io<'a>: IoBase<'a> {
     }
 
     /// Reads a 64-bit location as two 32-bit reads, the low half (lower address) first, like
-    /// C's `lo_hi_readq()`: for buses that only take 32-bit accesses.
+    /// C's `lo_hi_readq()`: for buses that only take 32-bit accesses, and for 32-bit kernels.
     ///
-    /// The two reads are not atomic together: a value changing in between tears.
+    /// The location is a `u64` or a pair of adjacent `u32`s ([`SplitU64`]); for two `u32`
+    /// locations anywhere, see [`split`](super::split). The two reads are not atomic together: a
+    /// value changing in between tears.
     ///
     /// # Examples
     ///
@@ -842,54 +868,52 @@ pub trait Io<'a>: IoBase<'a> {
     ///     io.write_hi_lo(0xaaaa_bbbb_cccc_dddd);
     ///     assert_eq!(io.read_hi_lo(), 0xaaaa_bbbb_cccc_dddd);
     /// }
+    ///
+    /// let mut base = [0u32; 2];
+    /// SysMem::from_mut(&mut base).write_lo_hi(0x0123_4567_89ab_cdef);
+    /// assert_eq!(base, [0x89ab_cdef, 0x0123_4567]);
     /// ```
     #[inline]
     fn read_lo_hi(self) -> u64
     where
-        Self: Io<'a, Target = u64>,
+        Self::Target: SplitU64,
         Self::Backend: IoCapable<u32>,
     {
-        let (lo, hi) = halves::<Self::Backend>(self.as_view());
-        let lo = Self::Backend::io_read(lo);
-        let hi = Self::Backend::io_read(hi);
-        u64::from(lo) | (u64::from(hi) << 32)
+        let (lo, hi) = halves::<Self::Backend, Self::Target>(self.as_view());
+        split::read_lo_hi(lo, hi)
     }
 
     /// Reads a 64-bit location as two 32-bit reads, the high half first (`hi_lo_readq()`).
     #[inline]
     fn read_hi_lo(self) -> u64
     where
-        Self: Io<'a, Target = u64>,
+        Self::Target: SplitU64,
         Self::Backend: IoCapable<u32>,
     {
-        let (lo, hi) = halves::<Self::Backend>(self.as_view());
-        let hi = Self::Backend::io_read(hi);
-        let lo = Self::Backend::io_read(lo);
-        u64::from(lo) | (u64::from(hi) << 32)
+        let (lo, hi) = halves::<Self::Backend, Self::Target>(self.as_view());
+        split::read_hi_lo(lo, hi)
     }
 
     /// Writes a 64-bit location as two 32-bit writes, the low half first (`lo_hi_writeq()`).
     #[inline]
     fn write_lo_hi(self, value: u64)
     where
-        Self: Io<'a, Target = u64>,
+        Self::Target: SplitU64,
         Self::Backend: IoCapable<u32>,
     {
-        let (lo, hi) = halves::<Self::Backend>(self.as_view());
-        Self::Backend::io_write(lo, low_half(value));
-        Self::Backend::io_write(hi, high_half(value));
+        let (lo, hi) = halves::<Self::Backend, Self::Target>(self.as_view());
+        split::write_lo_hi(lo, hi, value)
     }
 
     /// Writes a 64-bit location as two 32-bit writes, the high half first (`hi_lo_writeq()`).
     #[inline]
     fn write_hi_lo(self, value: u64)
     where
-        Self: Io<'a, Target = u64>,
+        Self::Target: SplitU64,
         Self::Backend: IoCapable<u32>,
     {
-        let (lo, hi) = halves::<Self::Backend>(self.as_view());
-        Self::Backend::io_write(hi, high_half(value));
-        Self::Backend::io_write(lo, low_half(value));
+        let (lo, hi) = halves::<Self::Backend, Self::Target>(self.as_view());
+        split::write_hi_lo(lo, hi, value)
     }
 
     offset_accessors! {

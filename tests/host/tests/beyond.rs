@@ -9,8 +9,8 @@ mod common;
 use common::log::{self, logged};
 use common::{mmio_of, sys_region, Aligned};
 use kernel::io::{
-    io_project, io_read, io_write, Align8, Be16, Be32, Be64, Io, IoSysMap, Le16, Le32, Le64,
-    MmioRaw, PortIo, Region, SysMem,
+    io_project, io_read, io_try_project, io_try_read, io_try_write, io_write, split, Align8, Be16,
+    Be32, Be64, Io, IoSysMap, Le16, Le32, Le64, MmioRaw, PortIo, Region, SysMem,
 };
 use kernel::prelude::*;
 
@@ -230,6 +230,105 @@ fn split_64_bit_accesses_use_two_32_bit_accesses_in_the_stated_order() {
             ]
         );
     }
+}
+
+#[test]
+fn split_halves_on_two_fields_and_on_a_pair_of_u32s() {
+    // `lo_hi_readq(&regs->base_lo)`: two fields, here not even adjacent.
+    #[repr(C)]
+    struct Regs {
+        base_hi: u32,
+        ctrl: u32,
+        base_lo: u32,
+        limit: [u32; 2],
+    }
+    let mut regs = Regs {
+        base_hi: 0,
+        ctrl: 7,
+        base_lo: 0,
+        limit: [0; 2],
+    };
+    let base = core::ptr::from_mut(&mut regs).addr();
+    let io = logged(&mut regs);
+    let (lo, hi) = (io_project!(io, .base_lo), io_project!(io, .base_hi));
+    take_log();
+    split::write_lo_hi(lo, hi, 0x1111_2222_3333_4444);
+    split::write_hi_lo(lo, hi, 0x5555_6666_7777_8888);
+    assert_eq!(split::read_lo_hi(lo, hi), 0x5555_6666_7777_8888);
+    assert_eq!(split::read_hi_lo(lo, hi), 0x5555_6666_7777_8888);
+    let (lo_at, hi_at) = (base + 8, base);
+    assert_eq!(
+        take_log(),
+        [
+            ("write", lo_at, 0x3333_4444),
+            ("write", hi_at, 0x1111_2222),
+            ("write", hi_at, 0x5555_6666),
+            ("write", lo_at, 0x7777_8888),
+            ("read", lo_at, 0x7777_8888),
+            ("read", hi_at, 0x5555_6666),
+            ("read", hi_at, 0x5555_6666),
+            ("read", lo_at, 0x7777_8888),
+        ]
+    );
+    // A pair of adjacent `u32`s: the low half at the lower address.
+    io_project!(io, .limit).write_lo_hi(0x0123_4567_89ab_cdef);
+    assert_eq!(io_project!(io, .limit).read_hi_lo(), 0x0123_4567_89ab_cdef);
+    assert_eq!(
+        (regs.base_lo, regs.base_hi, regs.ctrl),
+        (0x7777_8888, 0x5555_6666, 7)
+    );
+    assert_eq!(regs.limit, [0x89ab_cdef, 0x0123_4567]);
+}
+
+#[test]
+fn byte_windows_never_overflow_on_hostile_offsets() {
+    let mut buf = Aligned::<64>::patterned();
+    let want = buf.0;
+    let io = sys_region::<64, Align8>(&mut buf.0);
+    for (offset, len) in [
+        (usize::MAX, 1),
+        (1, usize::MAX),
+        (usize::MAX, usize::MAX),
+        (65, 0),
+        (64, 1),
+        (0, 65),
+        (usize::MAX - 3, 8),
+    ] {
+        assert_eq!(
+            io.try_byte_window(offset, len).err(),
+            Some(ERANGE),
+            "{offset} {len}"
+        );
+    }
+    assert_eq!(io.try_byte_window(64, 0).unwrap().len(), 0);
+    let mut out = [0u8; 5];
+    io.try_byte_window(59, 5).unwrap().copy_to_slice(&mut out);
+    assert_eq!(out, want[59..64]);
+    io.try_byte_window(3, 2)
+        .unwrap()
+        .copy_from_slice(&[0xaa, 0xbb]);
+    assert_eq!(buf.0[..6], [want[0], want[1], want[2], 0xaa, 0xbb, want[5]]);
+}
+
+/// Returns the `u16` at `index`, or 0xffff if there is none: no `?` in a function that
+/// returns a plain value.
+fn entry_or_ffff(io: SysMem<'_, [u16]>, index: usize) -> u16 {
+    io_try_read!(io, [try: index]).unwrap_or(0xffff)
+}
+
+#[test]
+fn runtime_projection_without_question_mark() {
+    let mut entries = [1u16, 2, 3];
+    let io = SysMem::from_mut(&mut entries[..]);
+    assert_eq!(
+        (0..5).map(|i| entry_or_ffff(io, i)).collect::<Vec<_>>(),
+        [1, 2, 3, 0xffff, 0xffff]
+    );
+    assert_eq!(io_try_write!(io, [try: 3], 9), Err(ERANGE));
+    assert_eq!(io_try_write!(io, [try: 2], 9), Ok(()));
+    assert_eq!(io_try_project!(io, [try: 1..4]).err(), Some(ERANGE));
+    assert_eq!(io_try_project!(io, [try: 1..3]).map(|v| v.len()), Ok(2));
+    assert_eq!(entries, [1, 2, 9]);
 }
 
 #[test]

@@ -13,8 +13,8 @@ use core::marker::PhantomData;
 
 use common::Aligned;
 use kernel::io::{
-    io_project, EitherView, Io, IoBackend, IoBase, IoCapable, IoCopyable, Region, SysMem,
-    SysMemBackend,
+    io_project, io_try_read, io_try_write, EitherView, Io, IoBackend, IoBase, IoCapable,
+    IoCopyable, Region, SysMem, SysMemBackend,
 };
 use kernel::prelude::*;
 use kernel::ptr::KnownSize;
@@ -137,6 +137,20 @@ fn with_flaky(f: impl FnOnce(Flaky<'_, Region<16>>)) -> [u8; 16] {
     let region = Region::<16>::ptr_try_from_raw_parts_mut(buf.0.as_mut_ptr(), 16).unwrap();
     f(Flaky(region, PhantomData));
     buf.0
+}
+
+#[test]
+fn try_projection_macros_report_the_bus_error_and_the_range() {
+    let after = with_flaky(|io| {
+        let words = io.cast::<[u32; 4]>();
+        assert_eq!(io_try_read!(words, [try: 2]), Err(EIO));
+        assert_eq!(io_try_write!(words, [try: 2], 0), Err(EIO));
+        assert_eq!(io_try_read!(words, [try: 4]), Err(ERANGE));
+        assert_eq!(io_try_write!(words, [try: 1], 0x5555_5555), Ok(()));
+    });
+    let mut want = Aligned::<16>::patterned().0;
+    want[4..8].copy_from_slice(&0x5555_5555u32.to_ne_bytes());
+    assert_eq!(after, want);
 }
 
 #[test]
