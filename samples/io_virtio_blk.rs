@@ -45,11 +45,7 @@ use kernel::{
         Bound,
         Core, //
     },
-    dma::{
-        Coherent,
-        Device as _,
-        DmaMask, //
-    },
+    dma::Coherent,
     error::{
         from_err_ptr,
         to_result, //
@@ -103,6 +99,8 @@ mod virtio_caps;
 #[allow(dead_code)]
 #[path = "common/virtio_pci.rs"]
 mod virtio_pci;
+#[path = "common/virtio_probe.rs"]
+mod virtio_probe;
 #[allow(dead_code)]
 #[path = "common/virtqueue.rs"]
 mod virtqueue;
@@ -1176,23 +1174,9 @@ impl pci::Driver for VirtioBlkDriver {
         _info: Option<&'bound Self::IdInfo>,
     ) -> impl PinInit<Self::Data<'bound>, Error> + 'bound {
         pin_init::pin_init_scope(move || {
-            pdev.enable_device_mem()?;
-            pdev.set_master();
-            ktap::document(1);
-            let name = if module_parameters::intx.value() {
-                "io_virtio_blk_intx"
-            } else {
-                "io_virtio_blk"
-            };
-            let mut suite = Suite::begin(1, name, &CASES);
-            suite.note(fmt!("device {}", pdev.as_ref().name()));
-            // SAFETY: Nothing else allocates or maps DMA memory for this device while it probes.
-            let mask = unsafe { pdev.dma_set_mask_and_coherent(DmaMask::new::<64>()) };
-            let result = suite
-                .step("dma_mask_64_bits", mask)
-                .and_then(|()| bring_up(pdev, &mut suite));
+            let names = ("io_virtio_blk", "io_virtio_blk_intx");
             // A `Result` initializes what it holds, or fails with its error.
-            Ok(suite.finish(result))
+            Ok(virtio_probe::probe(pdev, names, &CASES, bring_up))
         })
     }
 }

@@ -139,13 +139,19 @@ def main():
             results = check(f.read())
     except OSError as e:
         results = [("file", f"cannot read it: {e}")]
+    return report("observer", results, args.counts)
+
+
+def report(tool, results, counts):
+    """Prints each of results, (name, problem or None), as one line of tool's; writes
+    'passed failed 0' to the file counts, if given; returns the exit status."""
     failed = 0
     for name, problem in results:
-        print(f"observer: {'ok  ' if problem is None else 'FAIL'} {name}"
+        print(f"{tool}: {'ok  ' if problem is None else 'FAIL'} {name}"
               + (f": {problem}" if problem else ""))
         failed += problem is not None
-    if args.counts:
-        with open(args.counts, "w") as f:
+    if counts:
+        with open(counts, "w") as f:
             f.write(f"{len(results) - failed} {failed} 0\n")
     return 1 if failed else 0
 
