@@ -1153,48 +1153,10 @@ fn suite_features(features: u64) -> Result {
     Ok(())
 }
 
-struct VirtioBlkDriver;
-
-kernel::pci_device_table!(
-    PCI_TABLE,
-    <VirtioBlkDriver as pci::Driver>::IdInfo,
-    [(
-        pci::DeviceId::from_id(pci::Vendor::REDHAT_QUMRANET, 0x1042),
-        ()
-    )]
-);
-
-impl pci::Driver for VirtioBlkDriver {
-    type IdInfo = ();
-    type Data<'bound> = BlkData<'bound>;
-    const ID_TABLE: pci::IdTable<Self::IdInfo> = &PCI_TABLE;
-
-    fn probe<'bound>(
-        pdev: &'bound pci::Device<Core<'_>>,
-        _info: Option<&'bound Self::IdInfo>,
-    ) -> impl PinInit<Self::Data<'bound>, Error> + 'bound {
-        pin_init::pin_init_scope(move || {
-            let names = ("io_virtio_blk", "io_virtio_blk_intx");
-            // A `Result` initializes what it holds, or fails with its error.
-            Ok(virtio_probe::probe(pdev, names, &CASES, bring_up))
-        })
-    }
-}
-
-kernel::module_pci_driver! {
-    type: VirtioBlkDriver,
+virtio_probe::sample_driver! {
+    driver: VirtioBlkDriver,
+    data: BlkData,
+    device: 0x1042,
     name: "io_virtio_blk",
-    authors: ["The typed I/O project"],
     description: "virtio-blk over the virtio PCI modern transport, on typed I/O views",
-    license: "GPL v2",
-    params: {
-        intx: bool {
-            default: false,
-            description: "Use INTx even where MSI-X is available (tests the fallback)",
-        },
-        fault_walk: bool {
-            default: false,
-            description: "No KTAP, and any failed check fails the probe: the fault walk",
-        },
-    },
 }

@@ -589,48 +589,10 @@ fn bring_up<'b>(pdev: &'b pci::Device<Bound>, suite: &mut Suite<'_>) -> Result<R
     })
 }
 
-struct VirtioRngDriver;
-
-kernel::pci_device_table!(
-    PCI_TABLE,
-    <VirtioRngDriver as pci::Driver>::IdInfo,
-    [(
-        pci::DeviceId::from_id(pci::Vendor::REDHAT_QUMRANET, 0x1044),
-        ()
-    )]
-);
-
-impl pci::Driver for VirtioRngDriver {
-    type IdInfo = ();
-    type Data<'bound> = RngData<'bound>;
-    const ID_TABLE: pci::IdTable<Self::IdInfo> = &PCI_TABLE;
-
-    fn probe<'bound>(
-        pdev: &'bound pci::Device<Core<'_>>,
-        _info: Option<&'bound Self::IdInfo>,
-    ) -> impl PinInit<Self::Data<'bound>, Error> + 'bound {
-        pin_init::pin_init_scope(move || {
-            let names = ("io_virtio_rng", "io_virtio_rng_intx");
-            // A `Result` initializes what it holds, or fails with its error.
-            Ok(virtio_probe::probe(pdev, names, &CASES, bring_up))
-        })
-    }
-}
-
-kernel::module_pci_driver! {
-    type: VirtioRngDriver,
+virtio_probe::sample_driver! {
+    driver: VirtioRngDriver,
+    data: RngData,
+    device: 0x1044,
     name: "io_virtio_rng",
-    authors: ["The typed I/O project"],
     description: "virtio-rng over the virtio PCI modern transport, on typed I/O views",
-    license: "GPL v2",
-    params: {
-        intx: bool {
-            default: false,
-            description: "Use INTx even where MSI-X is available (tests the fallback)",
-        },
-        fault_walk: bool {
-            default: false,
-            description: "No KTAP, and any failed check fails the probe: the fault walk",
-        },
-    },
 }
