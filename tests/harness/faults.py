@@ -42,7 +42,8 @@ and N the number its last line gives; no module failed to load or unload; no
 report between the walk's lines that no line follows.
 
 An allocation failure report (the page allocator's and vmalloc's
-warn_alloc(): a stack dump and the memory's state) is the kernel's report of
+warn_alloc(): a stack dump and the memory's state; the slab allocator's
+report of a cache it could not create) is the kernel's report of
 a failure the walk injected: not a failure, here or in the boot stage. Every
 other report of the walk also fails the boot stage (ktap.py scans the whole
 log): a fault that two stages see fails each.

@@ -107,6 +107,32 @@ class Faults(unittest.TestCase):
         self.assertEqual(result.problems, [])
         self.assertEqual((result.passed, result.failed), (5, 0))
 
+    def test_slab_cache_failure_report_is_not_a_failure(self):
+        lines = log(walk_lines(points=3))
+        i = lines.index(f"harness: fault-walk io_edu {DEV} point 2: "
+                        "error: Cannot allocate memory, clean")
+        # The slab allocator's report of a cache it could not create (the
+        # block layer's bio set of a new disk): its Call Trace is not a crash.
+        lines[i:i] = ["__kmem_cache_create_args(bio-96) failed with error -12",
+                      "CPU: 0 UID: 0 PID: 1 Comm: init Tainted: G           O     N  7.3.4 #1",
+                      "Call Trace:", " <TASK>", " dump_stack_lvl+0x63/0x80",
+                      " bioset_init+0x337/0x640", " </TASK>"]
+        result = self.check(lines)
+        self.assertEqual(result.problems, [])
+        self.assertEqual((result.passed, result.failed), (5, 0))
+
+    def test_slab_cache_failure_report_ends_at_its_stack(self):
+        lines = log(walk_lines(points=3))
+        i = lines.index(f"harness: fault-walk io_edu {DEV} point 2: "
+                        "error: Cannot allocate memory, clean")
+        # A crash right after the report is still seen.
+        lines[i:i] = ["__kmem_cache_create_args(bio-96) failed with error -12",
+                      "Call Trace:", " <TASK>", " bioset_init+0x337/0x640", " </TASK>",
+                      "WARNING: CPU: 0 PID: 1 at mm/slab_common.c:1 x+0x1/0x2"]
+        result = self.check(lines)
+        self.assert_fails(result, "point 2", "crash")
+        self.assertEqual((result.passed, result.failed), (4, 1))
+
     def test_report_does_not_hide_the_points_after_it(self):
         lines = log(walk_lines(points=3))
         i = lines.index(f"harness: fault-walk io_edu {DEV} point 1: "

@@ -131,6 +131,11 @@ RESULT = re.compile(r"^(ok|not ok) \d+")
 ALLOCATION_FAILURE = "allocation failure report"
 FAULT_WALK_BEGIN = "harness: fault-walk: begin"
 FAULT_WALK_END = "harness: fault-walk: end"
+# __kmem_cache_create_args()'s report of a slab cache it could not create (the
+# block layer creates one for a disk's bio set), which ends with its stack
+# dump's last line (SLAB_CACHE_END).
+SLAB_CACHE_FAILURE = r"^__kmem_cache_create_args\(\S+\) failed with error -\d+$"
+SLAB_CACHE_END = re.compile(r"^\s*</TASK>$")
 # The reports of the kernel's checkers, and crashes, by the first line of a
 # report: the first pattern a line matches names its kind. The checkers come
 # first, so that a KASAN report (which also has a "Call Trace:") is named for
@@ -150,9 +155,11 @@ REPORTS = tuple((kind, re.compile(pattern)) for kind, pattern in (
     ("sleeping in atomic context", r"BUG: sleeping function called from invalid context"),
     ("printk messages dropped", r"\*\* \d+ printk messages dropped \*\*"),
     # The page allocator's and vmalloc's report of an allocation that failed
-    # (warn_alloc(): a stack dump, then the memory's state). Expected within
-    # the fault walk, which fails allocations on purpose (ALLOCATION_FAILURE).
-    (ALLOCATION_FAILURE, r"^\S+: (page allocation failure|vmalloc error): "),
+    # (warn_alloc(): a stack dump, then the memory's state), and the slab
+    # allocator's of a cache it could not create (a line, then a stack dump:
+    # SLAB_CACHE_FAILURE). Expected within the fault walk, which fails
+    # allocations on purpose (ALLOCATION_FAILURE).
+    (ALLOCATION_FAILURE, r"^\S+: (page allocation failure|vmalloc error): |" + SLAB_CACHE_FAILURE),
     ("crash", r"Oops|BUG:|kernel BUG|Kernel panic|Call Trace:|WARNING:|"
               r"general protection fault|Unable to handle|rcu_.*stall"),
 ))
@@ -515,8 +522,9 @@ def check_ktap(kp, lines, modules, report, owners=None):
 
 def report_end(lines, start):
     """The index of the last line of the report that starts at lines[start]."""
+    end = SLAB_CACHE_END if re.search(SLAB_CACHE_FAILURE, lines[start]) else REPORT_END
     for i in range(start + 1, min(len(lines), start + REPORT_LINES)):
-        if REPORT_END.search(lines[i]):
+        if end.search(lines[i]):
             return i
     return min(len(lines), start + REPORT_LINES) - 1
 
