@@ -69,56 +69,17 @@ expect_files() {
 }
 
 make_initramfs() {
-	local list=$INITRAMFS/list ko
 	rm -rf "$INITRAMFS"
-	mkdir -p "$INITRAMFS"
-	{
-		echo "dir /dev 0755 0 0"
-		echo "nod /dev/console 0600 0 0 c 5 1"
-		for d in /bin /proc /sys /etc /lib /lib/modules; do
-			echo "dir $d 0755 0 0"
-		done
-		echo "file /bin/busybox $BUSYBOX 0755 0 0" # busybox-static
-		echo "file /init $HARNESS/init.sh 0755 0 0"
-		echo "file /etc/harness-modules $INITRAMFS/modules 0644 0 0"
-		for ko in $(module_list); do
-			echo "file /lib/modules/${ko##*/} $ko 0644 0 0"
-		done
-	} >"$list"
-	module_list | sed 's|.*/||' >"$INITRAMFS/modules"
-	"$OBJ/usr/gen_init_cpio" "$list" | gzip -1 >"$INITRAMFS.cpio.gz"
+	pack_initramfs "$INITRAMFS" "" $(module_list)
 }
 
-# The machine for the configuration's architecture (CFG_ARCH is the kernel's
-# ARCH; UNAME_M is the same architecture as `uname -m` names it), and the
-# busybox-static of that architecture. -cpu max has a random number
-# instruction (RDRAND, arm64's RNDR), which makes the CRNG ready at once, so
-# `%p` (and a view's Debug output) prints hashed addresses rather than a
-# placeholder.
-case $CFG_ARCH in
-x86_64)
-	QEMU=(qemu-system-x86_64 -cpu max -kernel "$OBJ/arch/x86/boot/bzImage")
-	CONSOLE=ttyS0
-	UNAME_M=x86_64
-	BUSYBOX=/bin/busybox
-	;;
-arm64)
-	# virt: a generic PCIe host bridge (with an I/O window for port BARs)
-	# behind an SMMUv3, which gives edu's 28-bit DMA mask addresses to use
-	# (tests/config/arm64.config).
-	QEMU=(qemu-system-aarch64 -M virt,iommu=smmuv3 -cpu max
-		-kernel "$OBJ/arch/arm64/boot/Image")
-	CONSOLE=ttyAMA0
-	UNAME_M=aarch64
-	BUSYBOX=$BUSYBOX_ARM64
-	;;
-*)
-	echo "harness: no QEMU machine for ARCH=$CFG_ARCH" >&2
-	exit 1
-	;;
-esac
-QEMU+=(-m 512M -nographic -no-reboot)
+qemu_machine
+QEMU+=(-nographic)
 CMDLINE="console=$CONSOLE panic=-1 printk.devkmsg=on ${BOOT_CMDLINE:-}"
+# kmemleak (checkers.config) is for the hotplug stage, which scans; these
+# boots never do, and tracking every allocation more than doubles their time
+# under TCG with KASAN.
+! grep -qx 'CONFIG_DEBUG_KMEMLEAK=y' "$OBJ/.config" || CMDLINE+=" kmemleak=off"
 case $MACHINE in
 default)
 	# The three test devices; ivshmem-plain's memory is the observer's file.
@@ -138,43 +99,17 @@ q35)
 	;;
 esac
 
-# KVM when it boots the kernel to its panic and exits within 10 s; TCG
-# otherwise (on some machines /dev/kvm exists but guests hang). Probed once,
-# then stamped.
-accel() {
-	local probe out
-	if [ -n "${ACCEL:-}" ]; then
-		echo "$ACCEL"
-		return
-	fi
-	if [ "$UNAME_M" != "$(uname -m)" ]; then
-		echo tcg
-		return
-	fi
-	if [ ! -f "$STAMPS/accel" ]; then
-		probe=tcg
-		# The guest finds no root, panics and (panic=-1, -no-reboot)
-		# QEMU exits by itself.
-		if [ -w /dev/kvm ] && out=$(timeout -k 2 10 "${QEMU[@]}" -accel kvm \
-			-append "console=$CONSOLE panic=-1" </dev/null 2>&1); then
-			case $out in *"Kernel panic"*) probe=kvm ;; esac
-		fi
-		echo "$probe" >"$STAMPS/accel"
-	fi
-	cat "$STAMPS/accel"
-}
-
 [ -x "$BUSYBOX" ] || { echo "harness: no $BUSYBOX; run 'make setup'" >&2; exit 1; }
 make_initramfs
 [ "$MACHINE" = q35 ] || note "not loaded (built only): ${BUILD_ONLY_MODULES[*]}"
-accel=$(accel)
+accel=$(qemu_accel)
 mkdir -p "$CONFIG_LOGS"
 [ "$MACHINE" = q35 ] || python3 -B "$HARNESS/observer.py" prefill "$SHM_FILE" "$SHM_SIZE"
 note "booting $BUILD_CONFIG ($MACHINE machine) under QEMU ($accel, bounded to $BOOT_TIMEOUT s);" \
 	"console in $LOG"
 rc=0
 start=$SECONDS
-timeout -k 5 "$BOOT_TIMEOUT" "${QEMU[@]}" -accel "$accel" \
+timeout -k 5 "$BOOT_TIMEOUT" "${QEMU[@]}" $(accel_args "$accel") \
 	-initrd "$INITRAMFS.cpio.gz" -append "$CMDLINE" </dev/null 2>&1 |
 	tr -d '\r' >"$LOG" || rc=${PIPESTATUS[0]}
 elapsed=$((SECONDS - start))

@@ -21,6 +21,12 @@
 #   api_test.py      api.py, the API diff against 7.3: two miniature crates
 #                    documented by rustdoc, whose differences it must name,
 #                    and chapters that do not list the diff exactly.
+#   hotplug_test.py  hotplug.py's judge of the hot-unplug cycles, on runs
+#                    written with one fault each: an access granted after
+#                    revocation, a loop never stopped, a region or an
+#                    interrupt left behind, a failed probe, a device QMP
+#                    still lists, a wrong observer file, a leak of ours, a
+#                    checker's report, a run that stopped half-way, ...
 #
 # (copycheck's matcher has its own self-tests, in its stage.) Each test
 # counts once.
@@ -33,7 +39,7 @@ selftest() {
 	local tree
 	tree=$(pristine_tree) &&
 		(cd "$HARNESS" && KTAP_KERNEL_TREE=$tree python3 -B -m unittest -v ktap_test codegen_test observer_test \
-			summary_test api_test)
+			summary_test api_test hotplug_test)
 }
 
 status=ok
@@ -44,6 +50,6 @@ failed=$(grep -cE '\.\.\. (FAIL|ERROR)$' "$LOG" || true)
 [ "$status" = ok ] || [ "$failed" -gt 0 ] || failed=1
 result selftest "$status" "$passed" "$failed" 0 \
 	"the checkers' self-tests (ktap.py on recorded logs, codegen.py, observer.py," \
-	"summary.py, api.py):" \
+	"summary.py, api.py, hotplug.py):" \
 	"$passed passed, $failed failed ($LOG)"
 [ "$status" = ok ]
