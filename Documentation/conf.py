@@ -5,4 +5,6 @@
 project = "Typed I/O for Rust-for-Linux"
 extensions = []
 exclude_patterns = ["_build"]
-highlight_language = "rust"
+# Only the literalinclude directives of the guide show Rust, each with its
+# language; literal blocks (`::`) are shell, C or output, shown as text.
+highlight_language = "none"

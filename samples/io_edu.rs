@@ -3,8 +3,9 @@
 //! A driver for QEMU's `edu` device (PCI 1234:11e8) written against typed I/O views.
 //!
 //! BAR0 is described by [`EduRegs`], and every register access goes through `io_read!` or
-//! `io_write!` on an `Mmio<'_, EduRegs>` view of it, or through the [`STATUS`] register type
-//! defined in that view: no offset appears in an access. The view is a cast checked at build time
+//! `io_write!` on an `Mmio<'_, EduRegs>` view of it, through the [`STATUS`] register type defined
+//! in that view, or, for the 64-bit DMA registers, through a projection of it ([`read_dma_reg`],
+//! [`write_dma_reg`]): no offset appears in an access. The view is a cast checked at build time
 //! from an 8-byte aligned region of the BAR, as the 64-bit DMA registers need. At probe the
 //! driver checks the identification and liveness registers, shows which access widths the device
 //! answers (narrower ones through byte and half-word views of a register), has the device compute
@@ -28,7 +29,15 @@
 //! keeps the device, with its MSI handler, and runs a loop on each CPU through a `Devres`-managed
 //! BAR until the device is removed ([`Hotplug`]).
 //!
-//! QEMU must be started with `-device edu`.
+//! QEMU must be started with `-device edu`. Its DMA engine drops the address bits above its DMA
+//! mask, 28 bits by default (its `dma_mask` property); the driver asks the DMA API for a mask of
+//! `dma_bits` bits (a module parameter, 28 by default), which must be the device's. Where no
+//! memory lies below 256 MiB and no IOMMU translates (32-bit arm's `virt` machine, whose RAM
+//! starts at 1 GiB), the harness gives both 32 bits.
+//!
+//! A 32-bit kernel has no 64-bit access: there the 64-bit DMA registers are written as two 32-bit
+//! halves, and read as the low half, which is all the device answers to a 32-bit read (see
+//! [`check_dma_register_widths`]).
 
 use core::{
     mem::ManuallyDrop,
@@ -107,42 +116,17 @@ use checks::{
 use ktap::Suite;
 use smp::CONTEXTS;
 
-/// The registers of the edu device at the start of BAR0.
-///
-/// The device answers only 32-bit accesses below 0x80 and 32- or 64-bit ones from 0x80 on, which
-/// is what the field types give.
-#[repr(C)]
-#[derive(FromBytes, IntoBytes)]
-struct EduRegs {
-    /// Identification: `0xRRrr00ed` for version RR.rr.
-    id: u32,
-    /// Reads back the bitwise inverse of the last value written.
-    liveness: u32,
-    /// Write n to start a computation, read n! once it is done.
-    factorial: u32,
-    _reserved0: [u32; 5],
-    /// Bit 0: a factorial is being computed (read-only); bit 7: interrupt when done.
-    status: u32,
-    /// Pending interrupt causes.
-    irq_status: u32,
-    _reserved1: [u32; 14],
-    /// Writing raises the given interrupt causes.
-    irq_raise: u32,
-    /// Writing acknowledges the given interrupt causes.
-    irq_ack: u32,
-    _reserved2: [u32; 6],
-    /// DMA source address.
-    dma_src: u64,
-    /// DMA destination address.
-    dma_dst: u64,
-    /// DMA transfer length in bytes.
-    dma_count: u64,
-    /// DMA command: start, direction, interrupt on completion.
-    dma_cmd: u64,
-}
-
-// Its views take the `register!` locations below, as a region does.
-impl kernel::io::RegisterBlock for EduRegs {}
+#[path = "common/edu.rs"]
+mod edu;
+use edu::{
+    read_dma_reg,
+    write_dma_reg,
+    EduRegs,
+    DEVICE_BUFFER,
+    DMA_START,
+    DMA_TO_RAM,
+    EDU_ID, //
+};
 
 /// BAR0 as far as [`EduRegs`] reaches, as a region whose base and size are multiples of 8.
 type EduRegion = Region<{ size_of::<EduRegs>() }, Align8>;
@@ -157,33 +141,10 @@ register! {
     }
 }
 
-const _: () = {
-    use core::mem::{offset_of, size_of};
-    assert!(STATUS::OFFSET == offset_of!(EduRegs, status));
-    assert!(offset_of!(EduRegs, id) == 0x00);
-    assert!(offset_of!(EduRegs, liveness) == 0x04);
-    assert!(offset_of!(EduRegs, factorial) == 0x08);
-    assert!(offset_of!(EduRegs, status) == 0x20);
-    assert!(offset_of!(EduRegs, irq_status) == 0x24);
-    assert!(offset_of!(EduRegs, irq_raise) == 0x60);
-    assert!(offset_of!(EduRegs, irq_ack) == 0x64);
-    assert!(offset_of!(EduRegs, dma_src) == 0x80);
-    assert!(offset_of!(EduRegs, dma_dst) == 0x88);
-    assert!(offset_of!(EduRegs, dma_count) == 0x90);
-    assert!(offset_of!(EduRegs, dma_cmd) == 0x98);
-    assert!(size_of::<EduRegs>() == 0xa0);
-};
+const _: () = assert!(STATUS::OFFSET == core::mem::offset_of!(EduRegs, status));
 
-/// The identification register of edu version 1.0.
-const EDU_ID: u32 = 0x0100_00ed;
-/// `dma_cmd`: start a transfer; the device clears it when the transfer is done.
-const DMA_START: u64 = 1 << 0;
-/// `dma_cmd`: transfer from the device's buffer to RAM (clear: from RAM to the device).
-const DMA_TO_RAM: u64 = 1 << 1;
 /// `dma_cmd`: raise an interrupt when the transfer is done.
 const DMA_IRQ_WHEN_DONE: u64 = 1 << 2;
-/// Where the device's 4 KiB DMA buffer sits in the addresses its DMA engine takes.
-const DEVICE_BUFFER: u64 = 0x4_0000;
 
 /// `irq_status` cause: a factorial started with `irq_when_done` set is done.
 const FACTORIAL_DONE: u32 = 0x1;
@@ -351,6 +312,7 @@ fn check_narrow_reads(suite: &Suite<'_>, regs: Mmio<'_, EduRegs>) -> Result<u8> 
 /// own address only: a 32-bit read there returns the low half and a 32-bit write replaces the
 /// whole register, while the address of the high half answers nothing (reads as all ones,
 /// ignores writes). Memory would keep and return both halves.
+#[cfg(CONFIG_64BIT)]
 fn check_dma_register_widths(regs: Mmio<'_, EduRegs>) -> Result {
     const WIDE: u64 = 0x0123_4567_0765_4321;
     const LOW: u32 = 0x0abc_def0;
@@ -366,6 +328,36 @@ fn check_dma_register_widths(regs: Mmio<'_, EduRegs>) -> Result {
     io_write!(halves, [build: 1], 0x5555_5555);
     check_eq!(io_read!(regs, .dma_src), u64::from(LOW));
     io_write!(regs, .dma_src, 0);
+    Ok(())
+}
+
+/// The same decoding, seen by a 32-bit kernel, whose only accesses of a 64-bit register are the
+/// split forms: of a split write, the low half at the register's address replaces the register
+/// and the high half goes nowhere; a split read finds the low half there and all ones at the
+/// high half's address, whichever half it reads first. Memory would return what was written.
+#[cfg(not(CONFIG_64BIT))]
+fn check_dma_register_widths(regs: Mmio<'_, EduRegs>) -> Result {
+    const WIDE: u64 = 0x0123_4567_0765_4321;
+    const LOW: u32 = 0x0abc_def0;
+    // What a split read returns: the register's low half, under the high half's all ones.
+    let split = |low: u32| (u64::from(u32::MAX) << 32) | u64::from(low);
+    let src = io_project!(regs, .dma_src);
+    let halves = src.cast::<[u32; 2]>();
+    // The engine only takes its parameters while idle.
+    check_eq!(read_dma_reg(io_project!(regs, .dma_cmd)) & DMA_START, 0);
+    src.write_lo_hi(WIDE);
+    check_eq!(io_read!(halves, [build: 0]), WIDE as u32);
+    check_eq!(io_read!(halves, [build: 1]), u32::MAX);
+    check_eq!(src.read_lo_hi(), split(WIDE as u32));
+    check_eq!(src.read_hi_lo(), split(WIDE as u32));
+    src.write_hi_lo((u64::from(LOW) << 32) | u64::from(!LOW));
+    check_eq!(io_read!(halves, [build: 0]), !LOW);
+    io_write!(halves, [build: 0], LOW);
+    check_eq!(src.read_lo_hi(), split(LOW));
+    io_write!(halves, [build: 1], 0x5555_5555);
+    check_eq!(src.read_hi_lo(), split(LOW));
+    src.write_lo_hi(0);
+    check_eq!(io_read!(halves, [build: 0]), 0);
     Ok(())
 }
 
@@ -638,21 +630,21 @@ fn dma_start(
     len: usize,
     cmd: u64,
 ) -> Result {
-    check_eq!(io_read!(regs, .dma_cmd) & DMA_START, 0);
-    io_write!(regs, .dma_src, src);
-    io_write!(regs, .dma_dst, dst);
-    io_write!(regs, .dma_count, len as u64);
+    check_eq!(read_dma_reg(io_project!(regs, .dma_cmd)) & DMA_START, 0);
+    write_dma_reg(io_project!(regs, .dma_src), src);
+    write_dma_reg(io_project!(regs, .dma_dst), dst);
+    write_dma_reg(io_project!(regs, .dma_count), len as u64);
     // The engine takes its parameters as long as it is idle: they read back as written.
-    check_eq!(io_read!(regs, .dma_src), src);
-    check_eq!(io_read!(regs, .dma_dst), dst);
-    check_eq!(io_read!(regs, .dma_count), len as u64);
-    io_write!(regs, .dma_cmd, cmd | DMA_START);
+    check_eq!(read_dma_reg(io_project!(regs, .dma_src)), src);
+    check_eq!(read_dma_reg(io_project!(regs, .dma_dst)), dst);
+    check_eq!(read_dma_reg(io_project!(regs, .dma_count)), len as u64);
+    write_dma_reg(io_project!(regs, .dma_cmd), cmd | DMA_START);
     Ok(())
 }
 
 /// Waits, for a bounded time, until the DMA engine is idle; returns how many delays it took.
 fn dma_idle(regs: Mmio<'_, EduRegs>) -> Result<u32> {
-    poll(|| io_read!(regs, .dma_cmd) & DMA_START == 0)
+    poll(|| read_dma_reg(io_project!(regs, .dma_cmd)) & DMA_START == 0)
 }
 
 /// Runs one transfer of `len` bytes on the device's DMA engine and waits for its end.
@@ -708,10 +700,18 @@ fn check_came_back(buf: &Coherent<[u8]>, start: usize, want: impl Fn(usize) -> u
 ///
 /// On a timeout the device may still be about to write into `buf`, so the caller must not free
 /// it; every other error leaves the engine idle.
-fn check_dma(suite: &mut Suite<'_>, regs: Mmio<'_, EduRegs>, buf: &Coherent<[u8]>) -> Result<bool> {
+fn check_dma(
+    suite: &mut Suite<'_>,
+    regs: Mmio<'_, EduRegs>,
+    buf: &Coherent<[u8]>,
+    mask_bits: u32,
+) -> Result<bool> {
+    // [guide:coherent-windows]
+    // Two windows of one coherent buffer, each a view that knows its device address.
     let out = io_project!(buf, [try: OUT_START..OUT_START + XFER_LEN]);
     let back = io_project!(buf, [try: BACK_START..BACK_START + XFER_LEN]);
     let base = buf.dma_address();
+    // [end guide:coherent-windows]
     suite.note(fmt!(
         "coherent buffer {:#x}+{:#x}; windows at {:#x} and {:#x}",
         base,
@@ -728,8 +728,9 @@ fn check_dma(suite: &mut Suite<'_>, regs: Mmio<'_, EduRegs>, buf: &Coherent<[u8]
     suite.run("dma_address_of_projections", || {
         check_eq!(out.dma_address(), base + OUT_START as DmaAddress);
         check_eq!(back.dma_address(), base + BACK_START as DmaAddress);
-        // The device drops address bits above its 28-bit mask.
-        check!(base + HOST_SIZE as DmaAddress <= 1 << 28);
+        // The device drops the address bits above its DMA mask, which is the driver's.
+        let last = base + (HOST_SIZE - 1) as DmaAddress;
+        check_eq!(last.checked_shr(mask_bits).unwrap_or(0), 0);
         Ok(())
     });
 
@@ -918,7 +919,7 @@ fn check_dma_interrupts(
             DMA_IRQ_WHEN_DONE,
         )
     })?;
-    check_eq!(io_read!(regs, .dma_cmd) & DMA_START, 0);
+    check_eq!(read_dma_reg(io_project!(regs, .dma_cmd)) & DMA_START, 0);
     suite.note(fmt!(
         "{}: RAM to device, {} bytes, after {} waits",
         round,
@@ -936,7 +937,7 @@ fn check_dma_interrupts(
             DMA_TO_RAM | DMA_IRQ_WHEN_DONE,
         )
     })?;
-    check_eq!(io_read!(regs, .dma_cmd) & DMA_START, 0);
+    check_eq!(read_dma_reg(io_project!(regs, .dma_cmd)) & DMA_START, 0);
     suite.note(fmt!(
         "{}: device to RAM, {} bytes, after {} waits",
         round,
@@ -1153,9 +1154,14 @@ impl Summary {
                  give {:#04x}), from 0x80 32- and 64-bit",
                 filler
             )),
-            None if self.widths && !cfg!(CONFIG_X86) => suite.note(fmt!(
+            None if self.widths && !cfg!(CONFIG_X86) && cfg!(CONFIG_64BIT) => suite.note(fmt!(
                 "summary: access widths: from 0x80 32- and 64-bit (narrower ones not tried: an \
                  external abort here)"
+            )),
+            None if self.widths && !cfg!(CONFIG_X86) => suite.note(fmt!(
+                "summary: access widths: from 0x80 32-bit, a 64-bit register's low half only \
+                 (no 64-bit access on this kernel; narrower ones not tried: an external abort \
+                 here)"
             )),
             _ => suite.note(fmt!("summary: access widths: FAILED")),
         }
@@ -1215,7 +1221,7 @@ fn exercise(pdev: &pci::Device<Core<'_>>, suite: &mut Suite<'_>, summary: &mut S
     suite.case("identification", result.map(|_| ()));
     suite.run("liveness", || check_liveness(regs));
     // An access narrower than the device takes is a failed bus cycle for QEMU. x86 drops the
-    // write and reads a filler; arm64 takes a synchronous external abort, which the kernel cannot
+    // write and reads a filler; arm and arm64 take an external abort, which the kernel cannot
     // recover from in a driver, so there the narrow accesses are not tried.
     #[cfg(CONFIG_X86)]
     let (narrow_writes, narrow_reads) = {
@@ -1254,16 +1260,21 @@ fn exercise(pdev: &pci::Device<Core<'_>>, suite: &mut Suite<'_>, summary: &mut S
     let result = check_registers_from_every_cpu(suite, regs);
     suite.case("registers_from_every_cpu", result);
 
-    // SAFETY: Nothing else allocates or maps DMA memory for this device while it probes.
-    let mask = unsafe { pdev.dma_set_mask_and_coherent(DmaMask::new::<28>()) };
-    suite.step("dma_mask_28_bits", mask)?;
+    // The device's DMA mask, as the module parameter gives it (tests/harness/boot.sh sets
+    // both).
+    let mask_bits = module_parameters::dma_bits.value();
+    let result = DmaMask::try_new(mask_bits).and_then(|mask| {
+        // SAFETY: Nothing else allocates or maps DMA memory for this device while it probes.
+        unsafe { pdev.dma_set_mask_and_coherent(mask) }
+    });
+    suite.step(fmt!("dma_mask_{}_bits", mask_bits), result)?;
 
     let buf = suite.step(
         "coherent_alloc",
         Coherent::<u8>::zeroed_slice(pdev.as_ref(), HOST_SIZE, GFP_KERNEL),
     )?;
 
-    let result = check_dma(suite, regs, &buf);
+    let result = check_dma(suite, regs, &buf, mask_bits);
     if result == Ok(true) {
         summary.dma_bytes = 2 * XFER_LEN;
     }
@@ -1607,6 +1618,14 @@ kernel::module_pci_driver! {
     description: "Typed I/O sample for QEMU's edu device",
     license: "GPL v2",
     params: {
+        dma_bits: u32 {
+            default: 28,
+            description: "Width of the device's DMA mask in bits (QEMU's edu: dma_mask)",
+        },
+        fault_walk: bool {
+            default: false,
+            description: "No KTAP, and any failed check fails the probe: the fault walk",
+        },
         hotplug: bool {
             default: false,
             description: "Keep the device, with I/O loops on every CPU, for hot-unplug tests",

@@ -224,7 +224,7 @@ fn check_bars(suite: &Suite<'_>, pdev: &pci::Device<Core<'_>>, cfg: ConfigView<'
                 "memory"
             };
             suite.note(fmt!(
-                "BAR{}: {} at {:#x}, {} bytes",
+                "BAR{}: {} at {:#x}, {:#x} bytes",
                 i,
                 space,
                 address,
@@ -479,4 +479,10 @@ kernel::module_pci_driver! {
     authors: ["The typed I/O project"],
     description: "Typed I/O sample: PCI configuration headers and capability lists",
     license: "GPL v2",
+    params: {
+        fault_walk: bool {
+            default: false,
+            description: "No KTAP, and any failed check fails the probe: the fault walk",
+        },
+    },
 }

@@ -91,6 +91,7 @@ struct Header {
     name: [u8; 32],
 }
 
+// [guide:register-block]
 // Its views take `register!` locations, as a region does.
 impl kernel::io::RegisterBlock for Header {}
 
@@ -100,6 +101,7 @@ register! {
         7:0 index;
     }
 }
+// [end guide:register-block]
 
 /// The test that counts every write of its byte: no eventfd takes the writes away.
 const NO_EVENTFD: u8 = 0;
@@ -111,6 +113,7 @@ const DATAMATCH: u8 = 2;
 type MemBar<'a> = pci::Bar<'a, { size_of::<Header>() }>;
 type PortBar<'a> = pci::PortBar<'a, { size_of::<Header>() }>;
 
+// [guide:register-in-typed-view]
 /// Runs test `index` on a BAR, through whichever backend reaches it: selects the test, reads
 /// the header with one copy, writes the test's byte to the test's offset, and returns the
 /// header and the count the device kept.
@@ -128,6 +131,7 @@ where
     let count = io_read!(header, .count).get();
     Ok((selected, count))
 }
+// [end guide:register-in-typed-view]
 
 /// The name of the `no-eventfd` test of the BAR whose tests' names start with `prefix`, as the
 /// header holds it: zeros after the name.
@@ -496,6 +500,10 @@ kernel::module_pci_driver! {
     description: "Typed I/O sample for QEMU's pci-testdev: one header on a memory and a port BAR",
     license: "GPL v2",
     params: {
+        fault_walk: bool {
+            default: false,
+            description: "No KTAP, and any failed check fails the probe: the fault walk",
+        },
         hotplug: bool {
             default: false,
             description: "Keep the device, with I/O loops on every CPU, for hot-unplug tests",

@@ -886,4 +886,10 @@ kernel::module_pci_driver! {
     authors: ["The typed I/O project"],
     description: "KTAP test suite for port I/O on QEMU's pci-testdev",
     license: "GPL v2",
+    params: {
+        fault_walk: bool {
+            default: false,
+            description: "No KTAP, and any failed check fails the probe: the fault walk",
+        },
+    },
 }

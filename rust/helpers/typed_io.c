@@ -14,6 +14,19 @@ __rust_helper int rust_helper_pcibios_err_to_errno(int err)
 }
 
 /*
+ * memset_io() for the MMIO backends' fill: a real function on some
+ * architectures (x86, and those that use asm-generic's), a macro or an inline
+ * one on others (arm). The bindings prefer a real function over the helper of
+ * the same name. 7.3's own helpers (io.c) give memcpy_fromio() and
+ * memcpy_toio() the same treatment.
+ */
+__rust_helper void rust_helper_memset_io(volatile void __iomem *addr, int value,
+					 size_t count)
+{
+	memset_io(addr, value, count);
+}
+
+/*
  * Port I/O through the iomap cookies that pci_iomap() and ioport_map() return:
  * ioread*() and iowrite*() are real functions on some architectures and
  * inline on others, so they are reached through these helpers everywhere.

@@ -24,13 +24,16 @@ macro_rules! check {
 }
 
 /// Fails the enclosing check with `EINVAL` unless `got == want`, printing both values.
+///
+/// Integers print in hex: a 32-bit arm kernel cannot format a `u64` in decimal (that divides,
+/// and the kernel's Rust has no 64-bit division there), and registers read best in hex anyway.
 #[allow(unused_macros)]
 macro_rules! check_eq {
     ($got:expr, $want:expr $(,)?) => {{
         let (got, want) = (&$got, &$want);
         if *got != *want {
             ::kernel::pr_err!(
-                "    # {}:{}: {} = {:?}, expected {:?}\n",
+                "    # {}:{}: {} = {:x?}, expected {:x?} (in hex)\n",
                 file!(),
                 line!(),
                 stringify!($got),

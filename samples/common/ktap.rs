@@ -34,6 +34,15 @@
 //!
 //! So a case that never runs is a visible failure, and any drift between a driver's code and its
 //! list of cases fails the suite.
+//!
+//! # The fault walk
+//!
+//! The harness binds each driver again and again with one allocation failing each time
+//! (`Documentation/testing.rst`), after loading its module with `fault_walk=1`, a parameter that
+//! every module including this file declares. Then nothing is printed (the walk's hundreds of
+//! probes would flood the console), and a suite that does not pass makes its [`suite`] and
+//! [`probe_suite`] fail with the first error that stopped it or failed one of its cases, so that a
+//! probe in which anything failed ends in an error, never in a device bound after a failure.
 
 use kernel::{
     fmt::Display,
@@ -41,10 +50,24 @@ use kernel::{
     str::CString, //
 };
 
+/// Whether the harness's fault walk loaded the module (see the module's documentation).
+pub(crate) fn walking() -> bool {
+    crate::module_parameters::fault_walk.value()
+}
+
+/// Prints a KTAP line, unless the module is [`walking`].
+macro_rules! say {
+    ($($arg:tt)*) => {
+        if !walking() {
+            pr_info!($($arg)*);
+        }
+    };
+}
+
 /// Starts a KTAP document that holds `suites` suites.
 pub(crate) fn document(suites: usize) {
-    pr_info!("KTAP version 1\n");
-    pr_info!("1..{}\n", suites);
+    say!("KTAP version 1\n");
+    say!("1..{}\n", suites);
 }
 
 /// Runs suite `name`, the `number`th (counted from 1) of its document, whose plan is `cases`
@@ -62,8 +85,12 @@ pub(crate) fn suite(
     if let Err(err) = result {
         suite.stop(err);
     }
-    suite.end();
-    result
+    let first_error = suite.first_error();
+    let passed = suite.end();
+    match result {
+        Ok(()) if walking() && !passed => Err(first_error.unwrap_or(EINVAL)),
+        result => result,
+    }
 }
 
 /// Reports the checks of a driver's probe as a KTAP document of one suite, `name`, whose plan is
@@ -129,6 +156,8 @@ pub(crate) struct Suite<'a> {
     unplanned: usize,
     /// What stopped the suite before all its cases ran, if something did.
     stopped: Option<Stopped>,
+    /// The error of the first case that failed.
+    failed_with: Option<Error>,
 }
 
 /// What stopped a suite before all its cases ran.
@@ -151,9 +180,9 @@ impl<'a> Suite<'a> {
     /// `cases`, in the order they are reported; prints its plan. A suite without cases fails: a
     /// check that never ran proves nothing.
     pub(crate) fn begin(number: usize, name: &'a str, cases: &'a [&'a str]) -> Self {
-        pr_info!("    KTAP version 1\n");
-        pr_info!("    # Subtest: {}\n", name);
-        pr_info!("    1..{}\n", cases.len());
+        say!("    KTAP version 1\n");
+        say!("    # Subtest: {}\n", name);
+        say!("    1..{}\n", cases.len());
         Suite {
             name,
             number,
@@ -163,12 +192,18 @@ impl<'a> Suite<'a> {
             not_run: 0,
             unplanned: 0,
             stopped: None,
+            failed_with: None,
         }
+    }
+
+    /// The error that stopped the suite, or else the one its first failed case failed with.
+    fn first_error(&self) -> Option<Error> {
+        self.stopped.as_ref().map(|s| s.err).or(self.failed_with)
     }
 
     /// Prints a diagnostic line within the suite.
     pub(crate) fn note(&self, args: core::fmt::Arguments<'_>) {
-        pr_info!("    # {}\n", args);
+        say!("    # {}\n", args);
     }
 
     /// Records the outcome of check `name`, the next planned case, and returns whether the check
@@ -202,11 +237,11 @@ impl<'a> Suite<'a> {
     pub(crate) fn step<T>(&mut self, name: impl Display, result: Result<T>) -> Result<T> {
         match result {
             Ok(value) => {
-                pr_info!("    # step {}: done\n", name);
+                say!("    # step {}: done\n", name);
                 Ok(value)
             }
             Err(err) => {
-                pr_info!("    # step {}: failed with {:?}\n", name, err);
+                say!("    # step {}: failed with {:?}\n", name, err);
                 if self.stopped.is_none() {
                     self.stopped = Some(Stopped {
                         err,
@@ -244,14 +279,15 @@ impl<'a> Suite<'a> {
         }
         self.done += 1;
         match outcome {
-            Outcome::Passed => pr_info!("    ok {} {}\n", self.done, name),
+            Outcome::Passed => say!("    ok {} {}\n", self.done, name),
             Outcome::Skipped(reason) => {
-                pr_info!("    ok {} {} # SKIP {}\n", self.done, name, reason)
+                say!("    ok {} {} # SKIP {}\n", self.done, name, reason)
             }
             Outcome::Failed(err) => {
                 self.failed += 1;
-                pr_info!("    # {}: failed with {:?}\n", name, err);
-                pr_info!("    not ok {} {}\n", self.done, name);
+                self.failed_with.get_or_insert(err);
+                say!("    # {}: failed with {:?}\n", name, err);
+                say!("    not ok {} {}\n", self.done, name);
             }
         }
     }
@@ -264,19 +300,19 @@ impl<'a> Suite<'a> {
             Outcome::Passed => "passed",
             Outcome::Skipped(_) => "skipped",
             Outcome::Failed(err) => {
-                pr_info!("    # {}: failed with {:?}\n", name, err);
+                say!("    # {}: failed with {:?}\n", name, err);
                 "failed"
             }
         };
         match self.cases.get(self.done) {
-            Some(next) => pr_info!(
+            Some(next) => say!(
                 "    # {}: out of plan ({}): expected case {}, {}\n",
                 name,
                 what,
                 self.done + 1,
                 next
             ),
-            None => pr_info!(
+            None => say!(
                 "    # {}: out of plan ({}): expected no more cases, all {} were reported\n",
                 name,
                 what,
@@ -291,8 +327,8 @@ impl<'a> Suite<'a> {
         self.done += 1;
         self.failed += 1;
         self.not_run += 1;
-        pr_info!("    # {}: not run ({})\n", name, why);
-        pr_info!("    not ok {} {}\n", self.done, name);
+        say!("    # {}: not run ({})\n", name, why);
+        say!("    not ok {} {}\n", self.done, name);
     }
 
     /// Ends the suite: reports the planned cases not reported yet as not run, then the suite's
@@ -318,11 +354,11 @@ impl<'a> Suite<'a> {
         let total = self.cases.len();
         let passed = self.failed == 0 && self.unplanned == 0 && stopped.is_none() && total > 0;
         if passed {
-            pr_info!("ok {} {}\n", self.number, self.name);
+            say!("ok {} {}\n", self.number, self.name);
             return true;
         }
         if let Some(Stopped { err, .. }) = stopped {
-            pr_info!(
+            say!(
                 "# {}: stopped with {:?} after {} of {} cases\n",
                 self.name,
                 err,
@@ -331,10 +367,10 @@ impl<'a> Suite<'a> {
             );
         }
         if total == 0 {
-            pr_info!("# {}: no cases planned\n", self.name);
+            say!("# {}: no cases planned\n", self.name);
         }
         if self.failed > 0 || self.unplanned > 0 {
-            pr_info!(
+            say!(
                 "# {}: {} of {} cases failed ({} not run); {} reported out of plan\n",
                 self.name,
                 self.failed,
@@ -343,7 +379,7 @@ impl<'a> Suite<'a> {
                 self.unplanned
             );
         }
-        pr_info!("not ok {} {}\n", self.number, self.name);
+        say!("not ok {} {}\n", self.number, self.name);
         false
     }
 }

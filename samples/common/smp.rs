@@ -5,20 +5,21 @@
 //!
 //! Two forms, for the two ways a driver shares a device with code running elsewhere:
 //!
-//! - [`scope`] (here) runs a closure as [`CONTEXTS`] work items at once, each queued on its own online
-//!   CPU (context `i` on the `i % n`-th of the `n` online CPUs), and returns only once every one
-//!   of them has finished. The closure may therefore borrow what its caller holds (a `&Bar`, a
-//!   view, a coherent buffer): a work item never runs past the borrow. The work items' type
-//!   carries the borrow's lifetime, and the workqueue's contract for such items (the function is
-//!   never called after that lifetime ends) is kept by flushing every queued item before
-//!   returning, on every path.
-//! - `Loops` (`loops.rs`, which needs this file too) runs a `LoopBody` round after round in [`CONTEXTS`] work items, one per CPU, until
-//!   a round finds a revoked handle (`ENXIO`) or the loops are stopped. The body is owned (shared
-//!   through an [`Arc`]), so the loops can outlive the probe that starts them; a [`Loops`] flushes
-//!   them when it is stopped or dropped, so that no loop runs past its owner, and none runs module
-//!   code after the module is gone. `LoopsAtRelease` ties that to the device's managed resources:
-//!   registered before the handles the body uses, it stops the loops after devres has revoked
-//!   those handles, so each loop meets the revocation while it runs.
+//! - [`scope`] (here) runs a closure as [`CONTEXTS`] work items at once, each queued on its own
+//!   online CPU (context `i` on the `i % n`-th of the `n` online CPUs), and returns only once
+//!   every one of them has finished. The closure may therefore borrow what its caller holds (a
+//!   `&Bar`, a view, a coherent buffer): a work item never runs past the borrow. The work items'
+//!   type carries the borrow's lifetime, and the workqueue's contract for such items (the
+//!   function is never called after that lifetime ends) is kept by flushing every queued item
+//!   before returning, on every path.
+//! - `Loops` (`loops.rs`, which needs this file too) runs a `LoopBody` round after round in
+//!   [`CONTEXTS`] work items, one per CPU, until a round finds a revoked handle (`ENXIO`) or the
+//!   loops are stopped. The body is owned (shared through an [`Arc`]), so the loops can outlive
+//!   the probe that starts them; a `Loops` flushes them when it is stopped or dropped, so that no
+//!   loop runs past its owner, and none runs module code after the module is gone.
+//!   `LoopsAtRelease` ties that to the device's managed resources: registered before the handles
+//!   the body uses, it stops the loops after devres has revoked those handles, so each loop meets
+//!   the revocation while it runs.
 //!
 //! Both queue on `system_long_wq`, the system workqueue meant for items that run for a while: a
 //! scope's checks last up to a few hundred milliseconds, a loop as long as its device is bound.

@@ -20,10 +20,14 @@ u32 probe_c_mmio_read(struct probe_regs __iomem *regs);
 u32 probe_c_mmio_read0(struct probe_regs __iomem *regs);
 u8 probe_c_mmio_read8(u8 __iomem *reg);
 u16 probe_c_mmio_read16(u16 __iomem *reg);
+#ifdef CONFIG_64BIT
 u64 probe_c_mmio_read64(u64 __iomem *reg);
+#endif
 void probe_c_mmio_write8(u8 __iomem *reg, u8 value);
 void probe_c_mmio_write16(u16 __iomem *reg, u16 value);
+#ifdef CONFIG_64BIT
 void probe_c_mmio_write64(u64 __iomem *reg, u64 value);
+#endif
 void probe_c_mmio_write(struct probe_regs __iomem *regs, u32 value);
 u32 probe_c_relaxed_read(struct probe_regs __iomem *regs);
 void probe_c_relaxed_write(struct probe_regs __iomem *regs, u32 value);

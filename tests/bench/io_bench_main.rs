@@ -65,6 +65,20 @@ extern "C" {
     fn io_bench_c_copy_to(dst: *mut c_void, src: *const c_void, len: usize, count: u32);
 }
 
+/// `a / b`, or 0 where `b` is 0. A 32-bit kernel has no 64-bit division instruction and no
+/// compiler helper for one: it divides with `div64_u64()`.
+fn div_u64(a: u64, b: u64) -> u64 {
+    if b == 0 {
+        return 0;
+    }
+    #[cfg(CONFIG_64BIT)]
+    let quotient = a / b;
+    #[cfg(not(CONFIG_64BIT))]
+    // SAFETY: `div64_u64()` may be called with any values but a zero divisor, excluded above.
+    let quotient = unsafe { bindings::div64_u64(a, b) };
+    quotient
+}
+
 /// Set by a probe that completed its measurements.
 static MEASURED: Atomic<bool> = Atomic::new(false);
 
@@ -236,9 +250,9 @@ fn measure(pdev: &pci::Device<Core<'_>>, bar: &pci::Bar<'_, WINDOW>) -> Result {
     }
 
     // Picoseconds per access, and MB/s (bytes per microsecond) per copy direction.
-    let ps = |ns: u64| ns * 1000 / u64::from(ACCESSES);
+    let ps = |ns: u64| div_u64(ns * 1000, u64::from(ACCESSES));
     // CAST: `WINDOW` is 64 KiB.
-    let mbps = |ns: u64| (WINDOW as u64) * u64::from(COPIES) * 1000 / ns;
+    let mbps = |ns: u64| div_u64((WINDOW as u64) * u64::from(COPIES) * 1000, ns);
     for (name, best) in [("read32", &reads), ("write32", &writes)] {
         dev_info!(
             pdev,

@@ -69,7 +69,9 @@ pub extern "Rust" fn probe_mmio_read16(reg: Mmio<'_, u16>) -> u16 {
     reg.read_val()
 }
 
-/// A 64-bit read at offset 0 (`readq()`).
+/// A 64-bit read at offset 0 (`readq()`). A 32-bit kernel has no 64-bit access, and no probe of
+/// one on either side.
+#[cfg(CONFIG_64BIT)]
 #[no_mangle]
 #[inline(never)]
 pub extern "Rust" fn probe_mmio_read64(reg: Mmio<'_, u64>) -> u64 {
@@ -90,7 +92,8 @@ pub extern "Rust" fn probe_mmio_write16(reg: Mmio<'_, u16>, value: u16) {
     reg.write_val(value)
 }
 
-/// A 64-bit write at offset 0 (`writeq()`).
+/// A 64-bit write at offset 0 (`writeq()`), on 64-bit kernels only.
+#[cfg(CONFIG_64BIT)]
 #[no_mangle]
 #[inline(never)]
 pub extern "Rust" fn probe_mmio_write64(reg: Mmio<'_, u64>, value: u64) {

@@ -55,10 +55,13 @@ noinline u16 probe_c_mmio_read16(u16 __iomem *reg)
 	return readw(reg);
 }
 
+/* readq() and writeq() exist on 64-bit kernels only, as do the Rust probes. */
+#ifdef CONFIG_64BIT
 noinline u64 probe_c_mmio_read64(u64 __iomem *reg)
 {
 	return readq(reg);
 }
+#endif
 
 noinline void probe_c_mmio_write8(u8 __iomem *reg, u8 value)
 {
@@ -70,10 +73,12 @@ noinline void probe_c_mmio_write16(u16 __iomem *reg, u16 value)
 	writew(value, reg);
 }
 
+#ifdef CONFIG_64BIT
 noinline void probe_c_mmio_write64(u64 __iomem *reg, u64 value)
 {
 	writeq(value, reg);
 }
+#endif
 
 noinline void probe_c_mmio_write(struct probe_regs __iomem *regs, u32 value)
 {

@@ -16,9 +16,23 @@
 //! alignment, windows, byte views, build-time checked casts, fill, byte-order types, split 64-bit
 //! accesses, FIFO accessors, offsets and `register!` registers in typed views, `Debug`). Their
 //! models of where bytes land assume a little-endian CPU, like those of the first half.
+//!
+//! A 32-bit kernel (no `CONFIG_64BIT`) has no single 64-bit access: no backend implements
+//! `IoCapable<u64>` or the 64-bit byte-order types there, so `read64()` and the other accesses of
+//! a whole `u64` do not build. Each check of a 64-bit location therefore has a 32-bit twin, under
+//! `cfg(not(CONFIG_64BIT))`, that accesses the same location against the same model as two 32-bit
+//! halves: through a `u64` view of it ([`quad`], [`try_quad`]) split by `write_lo_hi()`,
+//! `read_hi_lo()` and the others, or as two `Le32` or `Be32` halves for the byte-order types.
 
 use core::hint::black_box;
 
+#[cfg(CONFIG_64BIT)]
+use kernel::io::Be64;
+#[cfg(not(CONFIG_64BIT))]
+use kernel::io::{
+    register::Register as _,
+    IoBackend, //
+};
 use kernel::{
     io::{
         io_project,
@@ -33,7 +47,6 @@ use kernel::{
         Align8,
         Be16,
         Be32,
-        Be64,
         Io,
         IoCapable,
         IoCopyable,
@@ -53,15 +66,28 @@ use crate::checks::{
 
 /// A backend that accesses every primitive width in one go and copies bytes: all but
 /// configuration space.
+#[cfg(CONFIG_64BIT)]
 pub(crate) trait AllWidths:
     IoCapable<u8> + IoCapable<u16> + IoCapable<u32> + IoCapable<u64> + IoCopyable
 {
 }
 
+#[cfg(CONFIG_64BIT)]
 impl<B> AllWidths for B where
     B: IoCapable<u8> + IoCapable<u16> + IoCapable<u32> + IoCapable<u64> + IoCopyable
 {
 }
+
+/// A backend that accesses every primitive width a 32-bit kernel has in one go, up to `u32`, and
+/// copies bytes: all but configuration space.
+#[cfg(not(CONFIG_64BIT))]
+pub(crate) trait AllWidths:
+    IoCapable<u8> + IoCapable<u16> + IoCapable<u32> + IoCopyable
+{
+}
+
+#[cfg(not(CONFIG_64BIT))]
+impl<B> AllWidths for B where B: IoCapable<u8> + IoCapable<u16> + IoCapable<u32> + IoCopyable {}
 
 /// The part of a region that the region checks use.
 pub(crate) const REGION_WINDOW: usize = 64;
@@ -265,6 +291,7 @@ region_checks!(
     try_read32,
     try_write32
 );
+#[cfg(CONFIG_64BIT)]
 region_checks!(
     u64,
     region_u64,
@@ -275,6 +302,199 @@ region_checks!(
     try_read64,
     try_write64
 );
+
+/// The `u64` location at the runtime `offset` of `io`, with the errors of `try_read64()`: `ERANGE`
+/// where it does not fit in the view, `EINVAL` where it is misaligned. A 32-bit kernel accesses it
+/// as two halves.
+#[cfg(not(CONFIG_64BIT))]
+pub(crate) fn try_quad<'a, H>(
+    io: H,
+    offset: usize,
+) -> Result<<H::Backend as IoBackend>::View<'a, u64>>
+where
+    H: Io<'a>,
+    H::Target: FromBytes + IntoBytes,
+{
+    Ok(io.try_window::<Region<8, Align8>>(offset, 8)?.cast::<u64>())
+}
+
+/// The `u64` location at the constant `OFFSET` of `io`, checked at build time as `read64()` is: it
+/// fits, and the location is 8-byte aligned there. A 32-bit kernel accesses it as two halves.
+#[cfg(not(CONFIG_64BIT))]
+pub(crate) fn quad<'a, const OFFSET: usize, H>(io: H) -> <H::Backend as IoBackend>::View<'a, u64>
+where
+    H: Io<'a>,
+    H::Target: FromBytes + IntoBytes,
+{
+    io.window::<Region<8, Align8>, OFFSET>().cast::<u64>()
+}
+
+/// Writes `value` to an 8-byte location as a little-endian 64-bit value, in two `Le32` halves: the
+/// low one at the lower address, then the high one. The bytes are those of a `Le64`.
+#[cfg(not(CONFIG_64BIT))]
+pub(crate) fn write_le64<'a, H>(io: H, value: u64)
+where
+    H: Io<'a>,
+    H::Target: FromBytes + IntoBytes,
+    H::Backend: ByteOrders,
+{
+    let halves = io.cast::<[Le32; 2]>();
+    io_write!(halves, [build: 0], Le32::new(low_half(value)));
+    io_write!(halves, [build: 1], Le32::new(high_half(value)));
+}
+
+/// Reads an 8-byte location as a little-endian 64-bit value, in two `Le32` halves.
+#[cfg(not(CONFIG_64BIT))]
+pub(crate) fn read_le64<'a, H>(io: H) -> u64
+where
+    H: Io<'a>,
+    H::Target: FromBytes + IntoBytes,
+    H::Backend: ByteOrders,
+{
+    let halves = io.cast::<[Le32; 2]>();
+    let low = io_read!(halves, [build: 0]).get();
+    u64::from(low) | (u64::from(io_read!(halves, [build: 1]).get()) << 32)
+}
+
+/// Writes `value` to an 8-byte location as a big-endian 64-bit value, in two `Be32` halves: the
+/// high one at the lower address, then the low one. The bytes are those of a `Be64`.
+#[cfg(not(CONFIG_64BIT))]
+pub(crate) fn write_be64<'a, H>(io: H, value: u64)
+where
+    H: Io<'a>,
+    H::Target: FromBytes + IntoBytes,
+    H::Backend: ByteOrders,
+{
+    let halves = io.cast::<[Be32; 2]>();
+    io_write!(halves, [build: 0], Be32::new(high_half(value)));
+    io_write!(halves, [build: 1], Be32::new(low_half(value)));
+}
+
+/// Reads an 8-byte location as a big-endian 64-bit value, in two `Be32` halves.
+#[cfg(not(CONFIG_64BIT))]
+pub(crate) fn read_be64<'a, H>(io: H) -> u64
+where
+    H: Io<'a>,
+    H::Target: FromBytes + IntoBytes,
+    H::Backend: ByteOrders,
+{
+    let halves = io.cast::<[Be32; 2]>();
+    let high = io_read!(halves, [build: 0]).get();
+    (u64::from(high) << 32) | u64::from(io_read!(halves, [build: 1]).get())
+}
+
+/// The low 32 bits of `value`.
+#[cfg(not(CONFIG_64BIT))]
+fn low_half(value: u64) -> u32 {
+    // CAST: Truncation to the low half is the point.
+    value as u32
+}
+
+/// The high 32 bits of `value`.
+#[cfg(not(CONFIG_64BIT))]
+fn high_half(value: u64) -> u32 {
+    // CAST: The shifted value fits.
+    (value >> 32) as u32
+}
+
+/// The 32-bit twin of the runtime-checked `u64` region accessors: the same locations, written and
+/// read as two halves in both orders, each half found at its own address.
+#[cfg(not(CONFIG_64BIT))]
+pub(crate) fn region_u64<'a, const N: usize, A: RegionAlign, H>(io: H) -> Result
+where
+    H: Io<'a, Target = Region<N, A>>,
+    H::Backend: AllWidths,
+{
+    let bytes = io.try_cast::<[u8; REGION_WINDOW]>()?;
+    let mut model = background();
+    bytes.copy_write(model);
+
+    let value = u64::from_ne_bytes(core::array::from_fn(|i| 0x81 + 0x11 * i as u8));
+    let (a, b) = (black_box(8usize), black_box(24usize));
+    try_quad(io, a)?.write_lo_hi(value);
+    model[a..a + 8].copy_from_slice(&value.to_ne_bytes());
+    check_eq!(bytes.copy_read(), model);
+    check_eq!(try_quad(io, a)?.read_lo_hi(), value);
+    check_eq!(io.try_read32(a)?, low_half(value));
+    check_eq!(io.try_read32(a + 4)?, high_half(value));
+
+    try_quad(io, b)?.write_hi_lo(!value);
+    model[b..b + 8].copy_from_slice(&(!value).to_ne_bytes());
+    check_eq!(try_quad(io, b)?.read_hi_lo(), !value);
+    check_eq!(bytes.copy_read(), model);
+
+    // Every aligned slot of the window, each value told apart by its slot.
+    let mut offset = 0;
+    while offset < REGION_WINDOW {
+        let v = u64::from_ne_bytes(core::array::from_fn(|i| (offset + i) as u8 ^ 0x3c));
+        try_quad(io, black_box(offset))?.write_lo_hi(v);
+        model[offset..offset + 8].copy_from_slice(&v.to_ne_bytes());
+        offset += 8;
+    }
+    check_eq!(bytes.copy_read(), model);
+    let mut offset = 0;
+    while offset < REGION_WINDOW {
+        let want = u64::from_ne_bytes(core::array::from_fn(|i| model[offset + i]));
+        check_eq!(try_quad(io, black_box(offset))?.read_hi_lo(), want);
+        offset += 8;
+    }
+    Ok(())
+}
+
+/// The 32-bit twin of the build-time checked `u64` region accessors: `u64` locations at constant
+/// offsets, which only build for regions that guarantee 8-byte alignment, as two halves.
+#[cfg(not(CONFIG_64BIT))]
+pub(crate) fn region_u64_build<'a, const N: usize, A: RegionAlign, H>(io: H) -> Result
+where
+    H: Io<'a, Target = Region<N, A>>,
+    H::Backend: AllWidths,
+{
+    let bytes = io.try_cast::<[u8; REGION_WINDOW]>()?;
+    let mut model = background();
+    bytes.copy_write(model);
+
+    let value = u64::from_ne_bytes(core::array::from_fn(|i| 0xe1 - 0x0f * i as u8));
+    quad::<16, _>(io).write_lo_hi(value);
+    model[16..24].copy_from_slice(&value.to_ne_bytes());
+    check_eq!(bytes.copy_read(), model);
+    check_eq!(quad::<16, _>(io).read_hi_lo(), value);
+
+    quad::<40, _>(io).write_hi_lo(!value);
+    model[40..48].copy_from_slice(&(!value).to_ne_bytes());
+    check_eq!(quad::<40, _>(io).read_lo_hi(), !value);
+    check_eq!(bytes.copy_read(), model);
+
+    // The last slot of the window.
+    quad::<{ REGION_WINDOW - 8 }, _>(io).write_lo_hi(value);
+    model[REGION_WINDOW - 8..].copy_from_slice(&value.to_ne_bytes());
+    check_eq!(bytes.copy_read(), model);
+    Ok(())
+}
+
+/// The 32-bit twin of the errors of the `u64` region accessors: a `u64` location beyond the view
+/// is `ERANGE`, a misaligned one `EINVAL`, and the failures touch nothing.
+#[cfg(not(CONFIG_64BIT))]
+pub(crate) fn region_u64_errors<'a, const N: usize, A: RegionAlign, H>(io: H) -> Result
+where
+    H: Io<'a, Target = Region<N, A>>,
+    H::Backend: AllWidths,
+{
+    let bytes = io.try_cast::<[u8; REGION_WINDOW]>()?;
+    let model = background();
+    bytes.copy_write(model);
+    let size = io.size();
+
+    for offset in [size, size - 7, size + 8, usize::MAX - 7, usize::MAX] {
+        check_eq!(try_quad(io, black_box(offset)).err(), Some(ERANGE));
+    }
+    // The last slot is still in range.
+    check!(try_quad(io, black_box(size - 8)).is_ok());
+    for offset in [1, 4, 9, size - 9] {
+        check_eq!(try_quad(io, black_box(offset)).err(), Some(EINVAL));
+    }
+    check_eq!(bytes.copy_read(), model);
+    Ok(())
+}
 
 /// All runtime-checked region accessors, of every width.
 pub(crate) fn region_runtime<'a, const N: usize, A: RegionAlign, H>(io: H) -> Result
@@ -361,7 +581,10 @@ where
     check_eq!(io_read!(io, .b), init.b);
     check_eq!(io_read!(io, .h), init.h);
     check_eq!(io_read!(io, .w), init.w);
+    #[cfg(CONFIG_64BIT)]
     check_eq!(io_read!(io, .q), init.q);
+    #[cfg(not(CONFIG_64BIT))]
+    check_eq!(io_project!(io, .q).read_lo_hi(), init.q);
     check_eq!(io_read!(io, .arr[build: 3]), init.arr[3]);
     check_eq!(io_read!(io, .bytes[build: 31]), init.bytes[31]);
 
@@ -372,7 +595,10 @@ where
     model.h = 0xbeef;
     io_write!(io, .w, 0xdead_f00d);
     model.w = 0xdead_f00d;
+    #[cfg(CONFIG_64BIT)]
     io_write!(io, .q, 0x0123_4567_89ab_cdef);
+    #[cfg(not(CONFIG_64BIT))]
+    io_project!(io, .q).write_hi_lo(0x0123_4567_89ab_cdef);
     model.q = 0x0123_4567_89ab_cdef;
     for i in 0..4 {
         let i = black_box(i);
@@ -425,7 +651,10 @@ where
     check_eq!(window(3, 10)?.len(), 7);
     check!(window(5, 5)?.is_empty());
     // A cast that fits reads the right bytes.
+    #[cfg(CONFIG_64BIT)]
     check_eq!(window(8, 16)?.try_cast::<u64>()?.read_val(), init.q);
+    #[cfg(not(CONFIG_64BIT))]
+    check_eq!(window(8, 16)?.try_cast::<u64>()?.read_lo_hi(), init.q);
 
     // None of the failed steps wrote anything.
     check_eq!(io.copy_read(), init);
@@ -618,6 +847,7 @@ where
 
 /// A backend that accesses every byte-order type: all but configuration space and port I/O, which
 /// have no 64-bit accesses.
+#[cfg(CONFIG_64BIT)]
 pub(crate) trait ByteOrders:
     IoCapable<Le16>
     + IoCapable<Le32>
@@ -628,6 +858,7 @@ pub(crate) trait ByteOrders:
 {
 }
 
+#[cfg(CONFIG_64BIT)]
 impl<B> ByteOrders for B where
     B: IoCapable<Le16>
         + IoCapable<Le32>
@@ -635,6 +866,19 @@ impl<B> ByteOrders for B where
         + IoCapable<Be16>
         + IoCapable<Be32>
         + IoCapable<Be64>
+{
+}
+
+/// A backend that accesses every byte-order type a 32-bit kernel has, up to 32 bits.
+#[cfg(not(CONFIG_64BIT))]
+pub(crate) trait ByteOrders:
+    IoCapable<Le16> + IoCapable<Le32> + IoCapable<Be16> + IoCapable<Be32>
+{
+}
+
+#[cfg(not(CONFIG_64BIT))]
+impl<B> ByteOrders for B where
+    B: IoCapable<Le16> + IoCapable<Le32> + IoCapable<Be16> + IoCapable<Be32>
 {
 }
 
@@ -653,10 +897,23 @@ where
     region_u64_build(wide)?;
 
     // The two regions are views of the same bytes.
-    wide.write64(0x0123_4567_89ab_cdef, 8);
-    check_eq!(io.try_read64(black_box(8))?, 0x0123_4567_89ab_cdef);
-    io.write32(0x5555_aaaa, 12);
-    check_eq!(wide.read64(8), 0x5555_aaaa_89ab_cdef);
+    #[cfg(CONFIG_64BIT)]
+    {
+        wide.write64(0x0123_4567_89ab_cdef, 8);
+        check_eq!(io.try_read64(black_box(8))?, 0x0123_4567_89ab_cdef);
+        io.write32(0x5555_aaaa, 12);
+        check_eq!(wide.read64(8), 0x5555_aaaa_89ab_cdef);
+    }
+    #[cfg(not(CONFIG_64BIT))]
+    {
+        quad::<8, _>(wide).write_lo_hi(0x0123_4567_89ab_cdef);
+        check_eq!(
+            try_quad(io, black_box(8))?.read_hi_lo(),
+            0x0123_4567_89ab_cdef
+        );
+        io.write32(0x5555_aaaa, 12);
+        check_eq!(quad::<8, _>(wide).read_lo_hi(), 0x5555_aaaa_89ab_cdef);
+    }
     check_eq!(wide.read32(8), 0x89ab_cdef);
 
     // Too small for the region's build-time size, or breaking its alignment: not a valid region.
@@ -713,7 +970,10 @@ where
     let wide = io
         .try_as_region::<Wide>()?
         .window::<Region<8, Align8>, 40>();
+    #[cfg(CONFIG_64BIT)]
     wide.write64(0x0102_0304_0506_0708, 0);
+    #[cfg(not(CONFIG_64BIT))]
+    quad::<0, _>(wide).write_lo_hi(0x0102_0304_0506_0708);
     model[40..48].copy_from_slice(&0x0102_0304_0506_0708u64.to_ne_bytes());
     check_eq!(bytes.copy_read(), model);
 
@@ -781,7 +1041,13 @@ where
     // ... and the other way round.
     io_project!(all, [try: 40..48]).copy_from_slice(&0x0102_0304_0506_0708u64.to_ne_bytes());
     model[40..48].copy_from_slice(&0x0102_0304_0506_0708u64.to_ne_bytes());
+    #[cfg(CONFIG_64BIT)]
     check_eq!(io.try_read64(black_box(40))?, 0x0102_0304_0506_0708);
+    #[cfg(not(CONFIG_64BIT))]
+    check_eq!(
+        try_quad(io, black_box(40))?.read_lo_hi(),
+        0x0102_0304_0506_0708
+    );
 
     // Offsets on a byte view are checked at runtime against its length.
     check_eq!(bytes.try_read32(black_box(20))?, 0x1234_5678);
@@ -809,7 +1075,10 @@ where
     tb.copy_to_slice(&mut raw);
     check_eq!(&raw[..], &*value.as_mut_bytes());
     io_project!(tb, [build: 8..16]).copy_from_slice(&u64::MAX.to_ne_bytes());
+    #[cfg(CONFIG_64BIT)]
     check_eq!(io_read!(typed, .q), u64::MAX);
+    #[cfg(not(CONFIG_64BIT))]
+    check_eq!(io_project!(typed, .q).read_hi_lo(), u64::MAX);
     check_eq!(tb.try_read32(black_box(4))?, value.w);
     check_eq!(tb.try_read8(black_box(64)), Err(ERANGE));
     Ok(())
@@ -833,8 +1102,16 @@ where
     let mixed = io.try_as_region::<Wide>()?.cast::<Mixed>();
     let mut value = Mixed::sample(23);
     mixed.copy_write(value);
-    check_eq!(io_read!(mixed, .q), value.q);
-    check_eq!(io.try_read64(black_box(8))?, value.q);
+    #[cfg(CONFIG_64BIT)]
+    {
+        check_eq!(io_read!(mixed, .q), value.q);
+        check_eq!(io.try_read64(black_box(8))?, value.q);
+    }
+    #[cfg(not(CONFIG_64BIT))]
+    {
+        check_eq!(io_project!(mixed, .q).read_lo_hi(), value.q);
+        check_eq!(try_quad(io, black_box(8))?.read_hi_lo(), value.q);
+    }
     check_eq!(mixed.copy_read(), value);
     let mut quads = mixed.cast::<[u64; 8]>().copy_read();
     check_eq!(quads.as_mut_bytes(), value.as_mut_bytes());
@@ -847,7 +1124,10 @@ where
     let part = |offset: usize, len: usize| io.try_window::<Region<0>>(offset, len);
     check_eq!(part(0, 56)?.try_cast::<Mixed>().err(), Some(ERANGE));
     check_eq!(part(4, 16)?.try_cast::<u64>().err(), Some(EINVAL));
+    #[cfg(CONFIG_64BIT)]
     check_eq!(part(8, 56)?.try_cast::<u64>()?.read_val(), value.q);
+    #[cfg(not(CONFIG_64BIT))]
+    check_eq!(part(8, 56)?.try_cast::<u64>()?.read_lo_hi(), value.q);
     Ok(())
 }
 
@@ -982,7 +1262,11 @@ where
     io.write32(0x0bad_f00d, 12);
     check_eq!(q.read_lo_hi(), 0x0bad_f00d_dead_beef);
     check_eq!(q.read_hi_lo(), 0x0bad_f00d_dead_beef);
+    // And as one access where there is one; a 32-bit kernel has none, and the bytes agree.
+    #[cfg(CONFIG_64BIT)]
     check_eq!(q.read_val(), 0x0bad_f00d_dead_beef);
+    #[cfg(not(CONFIG_64BIT))]
+    check_eq!(q.copy_read(), 0x0bad_f00d_dead_beef);
     Ok(())
 }
 
@@ -1102,7 +1386,8 @@ where
 }
 
 /// FIFO accessors on memory: a FIFO write leaves the last value, a FIFO read returns the same
-/// value every time, and nothing beside the register changes.
+/// value every time, and nothing beside the register changes. A 32-bit kernel has no 64-bit FIFO
+/// accesses, as it has no 64-bit accesses.
 pub(crate) fn fifos<'a, H>(io: H) -> Result
 where
     H: Io<'a, Target = Mixed>,
@@ -1116,17 +1401,23 @@ where
     model.b = 7;
     io_project!(io, .h).write_fifo(&[0x1111, 0x2222]);
     model.h = 0x2222;
-    io_project!(io, .q).write_fifo(&[u64::MAX, 5]);
-    model.q = 5;
+    #[cfg(CONFIG_64BIT)]
+    {
+        io_project!(io, .q).write_fifo(&[u64::MAX, 5]);
+        model.q = 5;
+    }
     io_project!(io, .arr[build: 2]).write_fifo(&[]);
     check_eq!(io.copy_read(), model);
 
     let mut words = [0u32; 5];
     io_project!(io, .w).read_fifo(&mut words);
     check_eq!(words, [0xcafe_f00d; 5]);
-    let mut quads = [0u64; 3];
-    io_project!(io, .q).read_fifo(&mut quads);
-    check_eq!(quads, [5; 3]);
+    #[cfg(CONFIG_64BIT)]
+    {
+        let mut quads = [0u64; 3];
+        io_project!(io, .q).read_fifo(&mut quads);
+        check_eq!(quads, [5; 3]);
+    }
     let mut halves = [0u16; 2];
     io_project!(io, .h).read_fifo(&mut halves);
     check_eq!(halves, [0x2222; 2]);
@@ -1171,10 +1462,18 @@ where
     want[4..8].copy_from_slice(&[0x44, 0x33, 0x22, 0x11]);
     io.write(8usize, Be32::new(0x1122_3344));
     want[8..12].copy_from_slice(&[0x11, 0x22, 0x33, 0x44]);
-    // 64 bits at runtime-checked offsets on any region.
-    io.try_write(black_box(16usize), Le64::new(0x0102_0304_0506_0708))?;
+    // 64 bits at runtime-checked offsets on any region: two halves on a 32-bit kernel.
+    #[cfg(CONFIG_64BIT)]
+    {
+        io.try_write(black_box(16usize), Le64::new(0x0102_0304_0506_0708))?;
+        io.try_write(black_box(24usize), Be64::new(0x0102_0304_0506_0708))?;
+    }
+    #[cfg(not(CONFIG_64BIT))]
+    {
+        write_le64(try_quad(io, black_box(16))?, 0x0102_0304_0506_0708);
+        write_be64(try_quad(io, black_box(24))?, 0x0102_0304_0506_0708);
+    }
     want[16..24].copy_from_slice(&[8, 7, 6, 5, 4, 3, 2, 1]);
-    io.try_write(black_box(24usize), Be64::new(0x0102_0304_0506_0708))?;
     want[24..32].copy_from_slice(&[1, 2, 3, 4, 5, 6, 7, 8]);
     check_eq!(bytes.copy_read(), want);
 
@@ -1182,14 +1481,28 @@ where
     check_eq!(io.read::<Be16, _>(0usize).get(), 0x0201);
     check_eq!(io.read::<Le32, _>(8usize).get(), 0x4433_2211);
     check_eq!(io.read::<Be32, _>(8usize), Be32::new(0x1122_3344));
-    check_eq!(
-        io.try_read::<Le64, _>(black_box(24usize))?.get(),
-        0x0807_0605_0403_0201
-    );
-    check_eq!(
-        io.try_read::<Be64, _>(black_box(16usize))?.get(),
-        0x0807_0605_0403_0201
-    );
+    #[cfg(CONFIG_64BIT)]
+    {
+        check_eq!(
+            io.try_read::<Le64, _>(black_box(24usize))?.get(),
+            0x0807_0605_0403_0201
+        );
+        check_eq!(
+            io.try_read::<Be64, _>(black_box(16usize))?.get(),
+            0x0807_0605_0403_0201
+        );
+    }
+    #[cfg(not(CONFIG_64BIT))]
+    {
+        check_eq!(
+            read_le64(try_quad(io, black_box(24))?),
+            0x0807_0605_0403_0201
+        );
+        check_eq!(
+            read_be64(try_quad(io, black_box(16))?),
+            0x0807_0605_0403_0201
+        );
+    }
     check_eq!(
         io.read::<Be32, _>(8usize).to_bits(),
         u32::from_ne_bytes([0x11, 0x22, 0x33, 0x44])
@@ -1204,9 +1517,17 @@ where
 
     // 64-bit at build-time checked offsets on an 8-byte aligned region.
     let wide = io.try_as_region::<Wide>()?;
-    wide.write(40usize, Be64::new(0x1020_3040_5060_7080));
+    #[cfg(CONFIG_64BIT)]
+    {
+        wide.write(40usize, Be64::new(0x1020_3040_5060_7080));
+        check_eq!(wide.read::<Le64, _>(40usize).get(), 0x8070_6050_4030_2010);
+    }
+    #[cfg(not(CONFIG_64BIT))]
+    {
+        write_be64(quad::<40, _>(wide), 0x1020_3040_5060_7080);
+        check_eq!(read_le64(quad::<40, _>(wide)), 0x8070_6050_4030_2010);
+    }
     want[40..48].copy_from_slice(&[0x10, 0x20, 0x30, 0x40, 0x50, 0x60, 0x70, 0x80]);
-    check_eq!(wide.read::<Le64, _>(40usize).get(), 0x8070_6050_4030_2010);
 
     // A FIFO of a byte-order type.
     let le = io_project!(io.as_bytes(), [try: 48..52]).try_cast::<Le32>()?;
@@ -1217,22 +1538,31 @@ where
     check_eq!(got, [Le32::new(0x0a0b_0c0d); 3]);
 
     check_eq!(io.try_read::<Le32, _>(black_box(6usize)), Err(EINVAL));
+    #[cfg(CONFIG_64BIT)]
     check_eq!(io.try_read::<Be64, _>(black_box(12usize)), Err(EINVAL));
+    #[cfg(not(CONFIG_64BIT))]
+    check_eq!(try_quad(io, black_box(12)).err(), Some(EINVAL));
     check_eq!(io.try_read::<Be16, _>(black_box(1usize)), Err(EINVAL));
     check_eq!(
         io.try_write(black_box(io.size() - 2), Le32::new(0)),
         Err(ERANGE)
     );
+    #[cfg(CONFIG_64BIT)]
     check_eq!(
         io.try_read::<Le64, _>(black_box(usize::MAX - 7)),
         Err(ERANGE)
     );
+    #[cfg(not(CONFIG_64BIT))]
+    check_eq!(try_quad(io, black_box(usize::MAX - 7)).err(), Some(ERANGE));
     check_eq!(bytes.copy_read(), want);
 
     // The same types as the fields of a typed view.
     let desc = wide.cast::<Descriptor>();
     desc.fill(0);
+    #[cfg(CONFIG_64BIT)]
     io_write!(desc, .addr, Le64::new(0x1122_3344_5566_7788));
+    #[cfg(not(CONFIG_64BIT))]
+    write_le64(io_project!(desc, .addr), 0x1122_3344_5566_7788);
     io_write!(desc, .len, Le32::new(0x200));
     io_write!(desc, .tag, Be32::new(0xcafe_0001));
     io_write!(desc, .flags, Le16::new(0x8001));
@@ -1285,12 +1615,18 @@ where
     check_eq!(io.read8(0), init.b);
     check_eq!(io.read16(2), init.h);
     check_eq!(io.read32(4), init.w);
+    #[cfg(CONFIG_64BIT)]
     check_eq!(io.read64(8), init.q);
+    #[cfg(not(CONFIG_64BIT))]
+    check_eq!(quad::<8, _>(io).read_lo_hi(), init.q);
     check_eq!(io.read32(28), init.arr[3]);
     check_eq!(io.read8(63), init.bytes[31]);
     io.write32(0x600d_cafe, 4);
     model.w = 0x600d_cafe;
+    #[cfg(CONFIG_64BIT)]
     io.write64(7, 8);
+    #[cfg(not(CONFIG_64BIT))]
+    quad::<8, _>(io).write_hi_lo(7);
     model.q = 7;
     io.update(2usize, |v: u16| !v);
     model.h = !init.h;
@@ -1309,16 +1645,26 @@ where
     for offset in [64, 61, usize::MAX] {
         check_eq!(io.try_read32(black_box(offset)), Err(ERANGE));
     }
-    check_eq!(io.try_read64(black_box(60)), Err(ERANGE));
     check_eq!(io.try_read8(black_box(64)), Err(ERANGE));
-    check_eq!(io.try_write64(0, black_box(64)), Err(ERANGE));
     check_eq!(io.try_read32(black_box(2)), Err(EINVAL));
-    check_eq!(io.try_read64(black_box(4)), Err(EINVAL));
     check_eq!(io.try_write16(0, black_box(1)), Err(EINVAL));
+    #[cfg(CONFIG_64BIT)]
+    {
+        check_eq!(io.try_read64(black_box(60)), Err(ERANGE));
+        check_eq!(io.try_write64(0, black_box(64)), Err(ERANGE));
+        check_eq!(io.try_read64(black_box(4)), Err(EINVAL));
+    }
+    #[cfg(not(CONFIG_64BIT))]
+    for (offset, err) in [(60, ERANGE), (64, ERANGE), (4, EINVAL)] {
+        check_eq!(try_quad(io, black_box(offset)).err(), Some(err));
+    }
 
     let bytes = io.as_bytes();
     check_eq!(bytes.try_read32(black_box(4))?, 0x600d_cafe);
+    #[cfg(CONFIG_64BIT)]
     check_eq!(bytes.try_read64(black_box(8))?, 7);
+    #[cfg(not(CONFIG_64BIT))]
+    check_eq!(try_quad(bytes, black_box(8))?.read_lo_hi(), 7);
     check_eq!(bytes.try_read16(black_box(64)), Err(ERANGE));
     check_eq!(io.copy_read(), model);
     Ok(())
@@ -1372,9 +1718,19 @@ where
     model.w = 0xbeef_1234;
     io.update(MIXED_W, |r| r.with_const_low::<0x5678>());
     model.w = 0xbeef_5678;
-    io.write(MIXED_Q, MIXED_Q::from_raw(0x0102_0304_0506_0708));
+    // A 64-bit register is one access on a 64-bit kernel, two halves on a 32-bit one.
+    #[cfg(CONFIG_64BIT)]
+    {
+        io.write(MIXED_Q, MIXED_Q::from_raw(0x0102_0304_0506_0708));
+        check_eq!(io.read(MIXED_Q).high().get(), 0x0102_0304);
+    }
+    #[cfg(not(CONFIG_64BIT))]
+    {
+        let q = quad::<{ MIXED_Q::OFFSET }, _>(io);
+        q.write_lo_hi(MIXED_Q::from_raw(0x0102_0304_0506_0708).into_raw());
+        check_eq!(MIXED_Q::from_raw(q.read_lo_hi()).high().get(), 0x0102_0304);
+    }
     model.q = 0x0102_0304_0506_0708;
-    check_eq!(io.read(MIXED_Q).high().get(), 0x0102_0304);
     check_eq!(io.read(MIXED_LAST).high().get(), init.bytes[31] >> 4);
     io.write_reg(MIXED_LAST::zeroed().with_const_low::<0xa>());
     model.bytes[31] = 0x0a;
@@ -1397,7 +1753,13 @@ where
     bytes.try_write(MIXED_W, MIXED_W::from_raw(0x0101_0202))?;
     model.w = 0x0101_0202;
     let short = io_project!(bytes, [try: 0..16]);
+    #[cfg(CONFIG_64BIT)]
     check_eq!(short.try_read(MIXED_Q)?.into_raw(), model.q);
+    #[cfg(not(CONFIG_64BIT))]
+    check_eq!(
+        MIXED_Q::from_raw(try_quad(short, MIXED_Q::OFFSET)?.read_hi_lo()).into_raw(),
+        model.q
+    );
     check_eq!(
         short.try_read(MIXED_ARR::at(0)).map(|r| r.into_raw()),
         Err(ERANGE)

@@ -38,6 +38,16 @@ q35)
 esac
 # The drivers the q35 boot loads.
 Q35_MODULES=(io_pci_config.ko)
+# Our drivers that the fault walk leaves out (init.sh): io_dead_test's probe
+# waits for /init to cut its device off, which the walk's binds never do.
+FAULT_WALK_SKIP=(io_dead_test)
+# The fault walk's time bound, added to the boot's (BOOT_TIMEOUT).
+FAULT_WALK_TIMEOUT=${FAULT_WALK_TIMEOUT:-900}
+# For working on one driver: FAULT_WALK_ONLY="io_edu ..." walks only those
+# (faults.py then reports the others as not walked), and
+# BOOT_CMDLINE=harness.fault_verbose=2 makes the kernel print the stack of
+# each failure it injects.
+
 LOG=$CONFIG_LOGS/$STAGE.log
 INITRAMFS=$BUILD/$BUILD_CONFIG/initramfs-$MACHINE
 # The file behind ivshmem-plain's memory, and its size (the QEMU option's).
@@ -68,24 +78,55 @@ expect_files() {
 		{ [ "$MACHINE" = q35 ] && cat || grep -v '\.q35\.expect$'; } | sort
 }
 
+# Whether the configuration has the fault walk's stage (CFG_STAGES).
+walks_faults() {
+	case " ${CFG_STAGES[*]} " in *" faults:"*) return 0 ;; esac
+	return 1
+}
+
 make_initramfs() {
 	rm -rf "$INITRAMFS"
+	mkdir -p "$INITRAMFS"
+	# The parameters /init gives a module, one "NAME PARAMETER..." line each.
+	for ko in "${!MODULE_PARAMS[@]}"; do
+		echo "$ko ${MODULE_PARAMS[$ko]}"
+	done >"$INITRAMFS/params"
+	# The drivers of the fault walk, where the configuration has its stage:
+	# our modules (init.sh walks those that bound a device), but the ones
+	# left out above. An empty list: no walk.
+	: >"$INITRAMFS/fault-walk"
+	if [ "$MACHINE" = default ] && walks_faults; then
+		sed 's|.*/||; s|\.o$||' "$MODULES_OUT/modules.order" |
+			grep -vxF -f <(printf '%s\n' "${FAULT_WALK_SKIP[@]}") |
+			{ [ -z "${FAULT_WALK_ONLY:-}" ] && cat ||
+				grep -xF -f <(printf '%s\n' $FAULT_WALK_ONLY); } >"$INITRAMFS/fault-walk" ||
+			true
+	fi
 	pack_initramfs "$INITRAMFS" "" $(module_list)
 }
 
 qemu_machine
 QEMU+=(-nographic)
 CMDLINE="console=$CONSOLE panic=-1 printk.devkmsg=on ${BOOT_CMDLINE:-}"
-# kmemleak (checkers.config) is for the hotplug stage, which scans; these
-# boots never do, and tracking every allocation more than doubles their time
-# under TCG with KASAN.
-! grep -qx 'CONFIG_DEBUG_KMEMLEAK=y' "$OBJ/.config" || CMDLINE+=" kmemleak=off"
+# kmemleak (kmemleak.config) is for the fault walk and the hotplug stage,
+# which scan; the other boots never do, and tracking every allocation costs
+# them time under TCG.
+if grep -qx 'CONFIG_DEBUG_KMEMLEAK=y' "$OBJ/.config" && ! { [ "$MACHINE" = default ] && walks_faults; }; then
+	CMDLINE+=" kmemleak=off"
+fi
+# The parameters /init passes to a module, by module name.
+declare -A MODULE_PARAMS=()
 case $MACHINE in
 default)
 	# The three test devices; ivshmem-plain's memory is the observer's file.
-	QEMU+=(-device edu -device pci-testdev
+	# edu's DMA engine drops the address bits above its mask, and io_edu
+	# asks the DMA API for a mask of the same width.
+	QEMU+=(-device "edu,dma_mask=$(printf '%#x' $(((1 << EDU_DMA_BITS) - 1)))"
+		-device pci-testdev
 		-object "memory-backend-file,id=shm,size=$SHM_SIZE,share=on,mem-path=$SHM_FILE"
 		-device ivshmem-plain,memdev=shm)
+	MODULE_PARAMS[io_edu]="dma_bits=$EDU_DMA_BITS"
+	MODULE_PARAMS[io_cookbook]="dma_bits=$EDU_DMA_BITS"
 	;;
 q35)
 	if [ "$CFG_ARCH" != x86_64 ]; then
@@ -105,11 +146,17 @@ make_initramfs
 accel=$(qemu_accel)
 mkdir -p "$CONFIG_LOGS"
 [ "$MACHINE" = q35 ] || python3 -B "$HARNESS/observer.py" prefill "$SHM_FILE" "$SHM_SIZE"
-note "booting $BUILD_CONFIG ($MACHINE machine) under QEMU ($accel, bounded to $BOOT_TIMEOUT s);" \
+# The fault walk binds each driver some hundred times: it has a time bound of
+# its own, on top of the boot's.
+bound=$BOOT_TIMEOUT
+if [ "$MACHINE" = default ] && walks_faults; then
+	bound=$((bound + FAULT_WALK_TIMEOUT))
+fi
+note "booting $BUILD_CONFIG ($MACHINE machine) under QEMU ($accel, bounded to $bound s);" \
 	"console in $LOG"
 rc=0
 start=$SECONDS
-timeout -k 5 "$BOOT_TIMEOUT" "${QEMU[@]}" $(accel_args "$accel") \
+timeout -k 5 "$bound" "${QEMU[@]}" $(accel_args "$accel") \
 	-initrd "$INITRAMFS.cpio.gz" -append "$CMDLINE" </dev/null 2>&1 |
 	tr -d '\r' >"$LOG" || rc=${PIPESTATUS[0]}
 elapsed=$((SECONDS - start))
@@ -145,6 +192,21 @@ if [ "$MACHINE" = default ]; then
 	result upstream "$u_status" "$u_passed" "$u_failed" "$u_skipped" \
 		"upstream's stock suites and samples, in the same boot:" \
 		"$u_passed passed, $u_failed failed, $u_skipped skipped"
+fi
+
+# The fault walk: every failure point of each driver's probe, each ending
+# cleanly (faults.py).
+if [ "$MACHINE" = default ] && walks_faults; then
+	walked=ok
+	rm -f "$INITRAMFS/faults"
+	python3 -B "$HARNESS/faults.py" --log "$LOG" --walk "$INITRAMFS/fault-walk" \
+		--counts "$INITRAMFS/faults" --config "$BUILD_CONFIG" | tee "$CONFIG_LOGS/faults.log" ||
+		walked=FAIL
+	read -r f_passed f_failed f_skipped < <(read_counts "$INITRAMFS/faults")
+	result faults "$walked" "$f_passed" "$f_failed" "$f_skipped" \
+		"the fault walk: $(sed -n 's/^faults: //p' "$CONFIG_LOGS/faults.log")" \
+		"($CONFIG_LOGS/faults.log)"
+	[ "$walked" = ok ] || status=FAIL
 fi
 
 # What the observer outside the guest found in the shared memory.

@@ -11,7 +11,9 @@
       rules below to ours and exits 1 if any fails.
 
 The architecture is the objects' (ELF e_machine): x86-64, disassembled with
-binutils' objdump, or arm64 (AArch64), disassembled with llvm-objdump-19.
+binutils' objdump, or arm64 (AArch64) or 32-bit arm, disassembled with
+llvm-objdump-19. A probe that neither side has is left out of the checks
+(the 64-bit accesses on a 32-bit kernel).
 
 Counting. A probe's instructions are those within its symbol's size (an
 arm64 alternative's replacement instructions, assembled after the function's
@@ -551,8 +553,9 @@ def check(ours, c, exact=False, arch=EM_X86_64, helpers=False):
 
 def stores_one(line):
     """Whether an x86-64 or 32-bit arm instruction makes the value 1 to store:
-    `movl $0x1,(%rsi)` on x86-64, `mov rN, #1` on arm."""
-    return line.startswith("movl $0x1,") or bool(re.match(r"^movs?(\.w)? r\d+, #0x1\b", line))
+    `movl $0x1,(%rsi)` on x86-64, `mov rN, #1` on arm (llvm-objdump prints a
+    32-bit arm immediate in decimal)."""
+    return line.startswith("movl $0x1,") or bool(re.match(r"^movs?(\.w)? r\d+, #(0x)?1\b", line))
 
 
 def probes(args):

@@ -199,6 +199,22 @@ class Rules(unittest.TestCase):
         self.assertIn("FAIL mmio_write8: calls [], want ['rust_helper_writeb'] (the C accessor, "
                       "out of line)", found)
 
+    def test_a_32bit_arm_store_of_one_is_seen(self):
+        # llvm-objdump prints a 32-bit arm immediate in decimal: `mov r0, #1`, not `#0x1`.
+        code = {name: [("bl", ".", f"rust_helper_{accessor}"), ("bx", "lr", None)]
+                for name, kind, _, accessor in codegen.PROBES
+                if kind in ("mmio", "mmio0", "checked", "fence", "nofence")}
+        code["config_read"] = [("bl", ".", "pci_read_config_dword"), ("bx", "lr", None)]
+        kept = [("mov", "r0, #1", None), ("str", "r0, [r4]", None)] + code["ordered_fence"]
+        c = table(C_PLAIN, {"config_read": code["config_read"]})
+        arm = codegen.EM_ARM
+        self.assertEqual(failures(table(C_PLAIN, dict(code, ordered_fence=kept)), c,
+                                  arch=arm, helpers=True), [])
+        other = [("mov", "r0, #16", None), ("str", "r0, [r4]", None)] + code["ordered_fence"]
+        self.assertIn("FAIL ordered_fence: the store of 1 is dropped, want kept",
+                      failures(table(C_PLAIN, dict(code, ordered_fence=other)), c,
+                               arch=arm, helpers=True))
+
     def test_a_probe_that_neither_has_is_not_checked(self):
         # 64-bit accesses on a 32-bit kernel: no probe on either side, no check.
         code = {"config_read": [("call", "", "pci_read_config_dword"), ("ret", "", None)],

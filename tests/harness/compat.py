@@ -22,9 +22,10 @@ client  One user of the I/O layer, built unchanged from the upstream tree
         rust/kernel/drm/gem/shmem.rs (only compiled with
         CONFIG_RUST_DRM_GEM_SHMEM_HELPER) and define its symbols, and the C
         helper it wraps must be built in.
-suite   A KUnit suite that exercises the layer at run time ran at the boot of
-        this kernel, reported ok, and has at least one passed and no failed
-        case. Counts come from ktap.py's per-suite file (boot.sh writes it);
+suite   A KUnit suite that exercises the layer at run time (the kernel
+        crate's doctests, drm shmem's suite: one per client that has one)
+        ran at the boot of this kernel, reported ok, and has at least one
+        passed and no failed case. Counts come from ktap.py's per-suite file (boot.sh writes it);
         the file counts only if it is newer than the kernel stage's result,
         i.e. it comes from a boot after the last kernel build.
 api     (with --api-ours) The compatibility chapter of the guide lists
@@ -32,6 +33,12 @@ api     (with --api-ours) The compatibility chapter of the guide lists
         computes from the two crates' rustdoc JSON: every entry changed,
         generalized, removed or added, and nothing else (api.py's listed()
         and compare_chapter()).
+
+Which clients a configuration builds is explicit: its .conf lists them
+(CFG_CLIENTS), and compat.sh passes the list with --clients, by the names
+of CLIENTS below. Each one listed is checked, with its suite; one that was
+not built, or whose suite did not run, fails. A client that is not listed
+is not checked (the arm configuration builds no DRM, nova-core or tyr).
 
 Exit status 0 when every check holds; the last line is "compat: N gates
 held, F failed". A missing object, dependency, suite or JSON is a failure,
@@ -50,21 +57,27 @@ from overlay import OverlayError, edited_files, overlay_files
 KERNEL_CRATE = "rust/kernel.o"
 KERNEL_RMETA = "rust/libkernel.rmeta"
 
-# (client, Rust object, module or None): the users of the I/O layer that the
-# configuration builds. The drm shmem client is checked on its own (it is
-# part of the kernel crate).
-MODULE_CLIENTS = (
-    ("rust_dma sample", "samples/rust/rust_dma.o", "samples/rust/rust_dma.ko"),
-    ("rust_driver_pci sample", "samples/rust/rust_driver_pci.o",
-     "samples/rust/rust_driver_pci.ko"),
-    ("nova-core", "drivers/gpu/nova-core/nova_core.o", "drivers/gpu/nova-core.ko"),
-    ("tyr", "drivers/gpu/drm/tyr/tyr.o", "drivers/gpu/drm/tyr/tyr.ko"),
-)
+# The users of the I/O layer that a configuration may build, by the name its
+# .conf lists them with (CFG_CLIENTS), in the order they are checked: the
+# kernel crate and drm shmem (part of it) each have a check of their own, the
+# modules (client, Rust object, module) a common one.
+KERNEL_CLIENT = "kernel-crate"
+SHMEM_CLIENT = "drm-shmem"
+MODULE_CLIENTS = {
+    "rust_dma": ("rust_dma sample", "samples/rust/rust_dma.o", "samples/rust/rust_dma.ko"),
+    "rust_driver_pci": ("rust_driver_pci sample", "samples/rust/rust_driver_pci.o",
+                        "samples/rust/rust_driver_pci.ko"),
+    "nova-core": ("nova-core", "drivers/gpu/nova-core/nova_core.o", "drivers/gpu/nova-core.ko"),
+    "tyr": ("tyr", "drivers/gpu/drm/tyr/tyr.o", "drivers/gpu/drm/tyr/tyr.ko"),
+}
+CLIENTS = (KERNEL_CLIENT, SHMEM_CLIENT, *MODULE_CLIENTS)
 SHMEM_SOURCE = "rust/kernel/drm/gem/shmem.rs"
 SHMEM_HELPER = "drivers/gpu/drm/drm_gem_shmem_helper.o"
 SHMEM_SYMBOL = re.compile(r"3drm3gem5shmem")  # kernel::drm::gem::shmem, v0 mangling
 
-SUITES = ("rust_doctests_kernel", "rust_drm_gem_shmem")
+# The KUnit suites that exercise the layer at run time, by the client whose
+# suite each is.
+SUITES = {KERNEL_CLIENT: "rust_doctests_kernel", SHMEM_CLIENT: "rust_drm_gem_shmem"}
 
 class Checks:
     def __init__(self):
@@ -217,7 +230,7 @@ def check_module(checks, args, name, obj, module):
     checks.line(False, "client", name, problem)
 
 
-def check_suites(checks, args):
+def check_suites(checks, args, suites):
     counts = {}
     fresh = (os.path.exists(args.suites) and os.path.exists(args.kernel_result)
              and mtime(args.suites) > mtime(args.kernel_result))
@@ -226,7 +239,7 @@ def check_suites(checks, args):
             for line in f:
                 name, status, passed, failed, skipped = line.split()
                 counts[name] = (status, int(passed), int(failed), int(skipped))
-    for suite in SUITES:
+    for suite in suites:
         if not fresh:
             checks.line(False, "suite", suite, "no boot of the current kernel to read it from")
         elif suite not in counts:
@@ -272,6 +285,8 @@ def main():
     parser.add_argument("--suites", required=True, help="ktap.py's per-suite file")
     parser.add_argument("--kernel-result", required=True,
                         help="the kernel stage's result file")
+    parser.add_argument("--clients", nargs="+", required=True, metavar="CLIENT",
+                        help=f"the clients the configuration builds, of: {', '.join(CLIENTS)}")
     parser.add_argument("--api-ours", help="our kernel crate's rustdoc JSON (api.py json)")
     parser.add_argument("--api-upstream", help="7.3's kernel crate's rustdoc JSON")
     parser.add_argument("--chapter", help="the guide's compatibility chapter")
@@ -279,12 +294,20 @@ def main():
     args.src, args.obj = os.path.realpath(args.src), os.path.realpath(args.obj)
 
     checks = Checks()
+    unknown = [c for c in args.clients if c not in CLIENTS]
+    for client in unknown:
+        checks.line(False, "client", client, f"not a client compat.py knows ({', '.join(CLIENTS)})")
     overlay = check_layer(checks, args)
-    kernel_inputs = check_kernel_crate(checks, args, overlay)
-    check_shmem(checks, args, kernel_inputs)
-    for name, obj, module in MODULE_CLIENTS:
-        check_module(checks, args, name, obj, module)
-    check_suites(checks, args)
+    # The kernel crate's sources are what drm shmem is checked against, too.
+    kernel_inputs = (check_kernel_crate(checks, args, overlay)
+                     if KERNEL_CLIENT in args.clients else deps(args.obj, KERNEL_CRATE))
+    if SHMEM_CLIENT in args.clients:
+        check_shmem(checks, args, kernel_inputs)
+    for client, (name, obj, module) in MODULE_CLIENTS.items():
+        if client in args.clients:
+            check_module(checks, args, name, obj, module)
+    check_suites(checks, args, [suite for client, suite in SUITES.items()
+                                if client in args.clients])
     if args.api_ours:
         check_api(checks, args)
     print(f"compat: {checks.held} gates held, {checks.failed} failed")

@@ -3,10 +3,12 @@
 #
 # Compatibility stage, after the kernel build and the boot: upstream code
 # written against 7.3's kernel::io (the kernel crate, drm shmem, the stock
-# rust_dma and rust_driver_pci samples, nova-core, tyr) was built unchanged
-# against our layer, and the KUnit suites that exercise the layer at run time
-# (rust_doctests_kernel, rust_drm_gem_shmem) passed. In the configuration
-# whose kernel crate the docs stage documented (the first), also: the guide's
+# rust_dma and rust_driver_pci samples, nova-core, tyr: those of them that the
+# configuration's .conf lists in CFG_CLIENTS) was built unchanged against our
+# layer, and the KUnit suites that exercise the layer at run time
+# (rust_doctests_kernel, and rust_drm_gem_shmem with drm shmem) passed. In
+# the configuration whose kernel crate the docs stage documented (lib.sh's
+# docs_config), also: the guide's
 # compatibility chapter lists exactly the API diff between our kernel::io and
 # 7.3's, computed from the rustdoc JSON of our kernel crate and of 7.3's,
 # documented against the same build (api.py). compat.py says what each check
@@ -32,7 +34,7 @@ api_json() {
 
 compat() {
 	local pristine api=()
-	if [ "$BUILD_CONFIG" = "${BUILD_CONFIGS[0]}" ]; then
+	if [ "$BUILD_CONFIG" = "$(docs_config)" ]; then
 		rm -f "$API/ours.json" "$API/upstream.json"
 		api_json || echo "compat: the rustdoc JSON of the two kernel crates could not be made"
 		api=(--api-ours "$API/ours.json" --api-upstream "$API/upstream.json"
@@ -42,7 +44,7 @@ compat() {
 		python3 -B "$HARNESS/compat.py" --project "$TOP" --pristine "$pristine" \
 			--edits "$HARNESS/edits" --src "$SRC" --obj "$OBJ" \
 			--suites "$BUILD/$BUILD_CONFIG/initramfs-default/suites" \
-			--kernel-result "$(result_file kernel)" "${api[@]}"
+			--kernel-result "$(result_file kernel)" --clients "${CFG_CLIENTS[@]}" "${api[@]}"
 }
 
 rc=0

@@ -18,10 +18,11 @@ device tree (query-pci) and, for ivshmem, at the file behind its memory; wait ag
 query-pci again. With --serialize, one device's removal or addition runs at a time
 (the others' loops run on, and the delays overlap): with q35's ACPI hot-plug, a
 device_add made while the guest handles another slot's eject was lost in our runs
-(QEMU listed the device, the guest never scanned its slot again). What the host saw goes to the journal J, one JSON object a line.
-The random delays come from `random.Random` seeded with SEED and the device's name,
-so HOTPLUG_SEED=SEED repeats them. After the last cycle /init unloads the drivers,
-has kmemleak scan and powers off. `run` then judges the run; `judge` judges a
+(QEMU listed the device, the guest never scanned its slot again). What the host saw
+goes to the journal J, one JSON object a line. The random delays come from
+`random.Random` seeded with SEED and the device's name, so HOTPLUG_SEED=SEED
+repeats them. After the last cycle /init unloads the drivers, has kmemleak scan
+and powers off. `run` then judges the run; `judge` judges a
 recorded one again.
 
 What is judged, from LOG and J

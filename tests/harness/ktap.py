@@ -67,9 +67,10 @@ Every counted result is one distinct check, counted once:
   again when one of its suites never finished), a suite reported twice, a
   suite that no expectation names, each `suite` and `log` expectation, each
   kind of report of the kernel's checkers (KASAN, KFENCE, UBSAN, lockdep,
-  DMA-API debugging, sleeping in atomic context, dropped printk messages)
-  and a crash, each at its first report (one report prints several
-  markers), each module that does not load or unload, a run that times out,
+  DMA-API debugging, sleeping in atomic context, dropped printk messages),
+  an allocation failure report outside the fault walk (within it, the
+  report of a failure the walk injected is not a failure) and a crash, each
+  at its first report (one report prints several markers), each module that does not load or unload, a run that times out,
   exits with an error or never powers off. Reports name the build
   configuration (--config).
 
@@ -96,9 +97,11 @@ Expectation files (*.expect) hold one check a line; `#` starts a comment:
     suite NAME N ARCH=M ...
                    as above, but on architecture ARCH (--arch) exactly M
                    cases: for cases that cannot run there, which the suite
-                   itself reports as skipped with the reason. ARCH=- says
-                   that the suite does not run on ARCH at all (a device of
-                   another machine), and fails if it does.
+                   itself reports as skipped with the reason, or which are
+                   not built there (a doctest that needs a 64-bit kernel,
+                   on arm). ARCH=- says that the suite does not run on ARCH
+                   at all (a device of another machine, a client the
+                   configuration does not build), and fails if it does.
     log REGEX      some console line (time stamp removed) must match REGEX.
                    A gate, not counted: a log line is not a test. Use it for
                    what must have happened (a driver bound its device, a
@@ -122,6 +125,12 @@ VERSION = re.compile(r"^K?TAP version \d+$")
 SUBTEST = re.compile(r"^# Subtest: ")
 PLAN = re.compile(r"^1\.\.(\d+)$")
 RESULT = re.compile(r"^(ok|not ok) \d+")
+# The kind of report that the fault walk provokes: within its section of the
+# log (from FAULT_WALK_BEGIN to FAULT_WALK_END, tests/harness/init.sh) it is
+# not a failure.
+ALLOCATION_FAILURE = "allocation failure report"
+FAULT_WALK_BEGIN = "harness: fault-walk: begin"
+FAULT_WALK_END = "harness: fault-walk: end"
 # The reports of the kernel's checkers, and crashes, by the first line of a
 # report: the first pattern a line matches names its kind. The checkers come
 # first, so that a KASAN report (which also has a "Call Trace:") is named for
@@ -140,12 +149,17 @@ REPORTS = tuple((kind, re.compile(pattern)) for kind, pattern in (
     ("DMA-API report", r"DMA-API: (\S+ \S+: |debugging out of memory)"),
     ("sleeping in atomic context", r"BUG: sleeping function called from invalid context"),
     ("printk messages dropped", r"\*\* \d+ printk messages dropped \*\*"),
+    # The page allocator's and vmalloc's report of an allocation that failed
+    # (warn_alloc(): a stack dump, then the memory's state). Expected within
+    # the fault walk, which fails allocations on purpose (ALLOCATION_FAILURE).
+    (ALLOCATION_FAILURE, r"^\S+: (page allocation failure|vmalloc error): "),
     ("crash", r"Oops|BUG:|kernel BUG|Kernel panic|Call Trace:|WARNING:|"
               r"general protection fault|Unable to handle|rcu_.*stall"),
 ))
-# Where a report ends: the end-of-trace marker, or KASAN's closing rule. A
+# Where a report ends: the end-of-trace marker, KASAN's closing rule, or the
+# last line of the memory's state that an allocation failure report prints. A
 # report without one is taken to end REPORT_LINES lines after its start.
-REPORT_END = re.compile(r"---\[ end trace|^=+$")
+REPORT_END = re.compile(r"---\[ end trace|^=+$|^\d+ pages reserved$")
 REPORT_LINES = 80
 HARNESS = re.compile(r"^harness: module (\S+) (loaded|unloaded|failed.*)$")
 
@@ -507,18 +521,37 @@ def report_end(lines, start):
     return min(len(lines), start + REPORT_LINES) - 1
 
 
+def fault_walk_section(lines):
+    """The range of line indexes of the fault walk (init.sh): from its first
+    line to its last, or to the end of the log if it never ended; empty if it
+    never began."""
+    try:
+        begin = lines.index(FAULT_WALK_BEGIN)
+    except ValueError:
+        return range(0)
+    try:
+        return range(begin, lines.index(FAULT_WALK_END, begin) + 1)
+    except ValueError:
+        return range(begin, len(lines))
+
+
 def check_reports(lines, report, config=""):
     """One failure for each kind of checker report or crash in the log, at
     its first report: a report's own lines (its call trace, say) are not
     matched again, and a second report of a kind already counted is not
-    counted again."""
+    counted again. An allocation failure report within the fault walk is the
+    kernel's report of a failure the walk injected, not a failure."""
     seen = set()
     i = 0
     where = f"{config}: " if config else ""
+    walk = fault_walk_section(lines)
     while i < len(lines):
         kind = next((k for k, pattern in REPORTS if pattern.search(lines[i])), None)
         if kind is None:
             i += 1
+            continue
+        if kind == ALLOCATION_FAILURE and i in walk:
+            i = report_end(lines, i) + 1
             continue
         if kind not in seen:
             seen.add(kind)

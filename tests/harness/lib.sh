@@ -21,7 +21,7 @@ export PATH=$HOME/.cargo/bin:$PATH
 # stable release comes out (compile-fail expectations and lints follow the
 # compiler's wording): RUST_STABLE for the host tests, rustfmt and the
 # configurations that build with a current rustc, RUST_MINIMUM (7.3's
-# minimum for x86_64 and arm64) for the others, and nightly for Miri. Every
+# minimum for x86_64, arm64 and arm) for the others, and nightly for Miri. Every
 # cargo, rustc and rustfmt run by the harness without an explicit toolchain
 # is RUST_STABLE's.
 RUST_STABLE=1.95.0
@@ -40,7 +40,7 @@ CONFIG_DIR=$TOP/tests/config
 mapfile -t ALL_CONFIGS < <(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$CONFIG_DIR/configs")
 read -ra BUILD_CONFIGS <<<"${CONFIGS:-${ALL_CONFIGS[*]}}"
 BUILD_CONFIG=${BUILD_CONFIG:-${BUILD_CONFIGS[0]}}
-CONFIG_STAGES=(kernel modules clippy codegen boot upstream observer boot-q35 hotplug compat kunit)
+CONFIG_STAGES=(kernel modules clippy codegen boot upstream observer faults boot-q35 hotplug compat kunit)
 for cfg in "${BUILD_CONFIGS[@]}" "$BUILD_CONFIG"; do
 	case " ${ALL_CONFIGS[*]} " in
 	*" $cfg "*) ;;
@@ -54,9 +54,12 @@ unset cfg
 
 # What BUILD_CONFIG's .conf sets: the kernel's ARCH, LLVM= (empty for GCC),
 # the rustup toolchain of rustc, rustdoc and clippy, the fragments of
-# tests/config/ merged over tinyconfig, in order, and the results its stages
-# must record, each STAGE:KIND (summary.py: test, gate or upstream).
-CFG_ARCH= CFG_LLVM= CFG_RUST= CFG_FRAGMENTS=() CFG_STAGES=()
+# tests/config/ merged over tinyconfig, in order, the compatibility clients
+# its kernel builds (compat.py's names; the compat stage fails on each one
+# listed that was not built), whether `make rustdoc` builds there (CFG_RUSTDOC,
+# "no" where it does not), and the results its stages must record, each
+# STAGE:KIND (summary.py: test, gate or upstream).
+CFG_ARCH= CFG_LLVM= CFG_RUST= CFG_FRAGMENTS=() CFG_CLIENTS=() CFG_RUSTDOC= CFG_STAGES=()
 . "$CONFIG_DIR/$BUILD_CONFIG.conf"
 
 # config_arch CONFIG: CONFIG's kernel ARCH.
@@ -66,6 +69,25 @@ config_arch() {
 		. "$CONFIG_DIR/$1.conf"
 		echo "$CFG_ARCH"
 	)
+}
+
+# docs_config: the configuration whose kernel crate the docs stage documents
+# and compat's API check compares with 7.3's: the first of BUILD_CONFIGS
+# built by kernel.sh (not um, which kunit.py builds) whose `make rustdoc`
+# builds; empty if none is.
+docs_config() {
+	local cfg arch rustdoc
+	for cfg in "${BUILD_CONFIGS[@]}"; do
+		read -r arch rustdoc < <(
+			CFG_ARCH= CFG_RUSTDOC=
+			. "$CONFIG_DIR/$cfg.conf"
+			echo "$CFG_ARCH ${CFG_RUSTDOC:-yes}"
+		)
+		if [ "$arch" != um ] && [ "$rustdoc" != no ]; then
+			echo "$cfg"
+			return
+		fi
+	done
 }
 
 # config_stages CONFIG: the STAGE:KIND results CONFIG's stages must record,
@@ -94,9 +116,19 @@ CONFIG_LOGS=$LOGS/$BUILD_CONFIG
 # Paths are relative to OBJ.
 BUILD_ONLY_MODULES=(drivers/gpu/nova-core.ko drivers/gpu/drm/tyr/tyr.ko)
 
-# The arm64 configuration's busybox (setup.sh); the x86_64 ones use the
-# machine's own busybox-static.
-BUSYBOX_ARM64=$BUILD/busybox-arm64/busybox
+# The statically linked busybox of each architecture's initramfs, by the
+# kernel's ARCH: the machine's own busybox-static for x86_64, and Debian's
+# for the others, downloaded by setup.sh into BUILD/busybox-<Debian
+# architecture>/ (DEBIAN_ARCH).
+declare -A DEBIAN_ARCH=([arm64]=arm64 [arm]=armhf)
+# busybox_of ARCH: the path of ARCH's busybox.
+busybox_of() {
+	if [ "$1" = x86_64 ]; then
+		echo /bin/busybox
+	else
+		echo "$BUILD/busybox-${DEBIAN_ARCH[$1]}/busybox"
+	fi
+}
 
 JOBS=${JOBS:-$(nproc)}
 BOOT_TIMEOUT=${BOOT_TIMEOUT:-300}
@@ -156,17 +188,21 @@ GUEST_CPUS=${GUEST_CPUS:-4}
 
 # qemu_machine: sets QEMU to the emulator, CPU, memory, CPUs and kernel image
 # of CFG_ARCH's machine, CONSOLE to its serial console, UNAME_M to the
-# architecture as `uname -m` names it and BUSYBOX to the busybox-static of
-# that architecture. -cpu max has a random number instruction (RDRAND,
-# arm64's RNDR), which makes the CRNG ready at once, so `%p` (and a view's
-# Debug output) prints hashed addresses rather than a placeholder.
+# architecture as `uname -m` names it, BUSYBOX to the busybox-static of that
+# architecture and EDU_DMA_BITS to the width of edu's DMA mask there. -cpu
+# max has a random number instruction (RDRAND, arm64's RNDR), which makes the
+# CRNG ready at once, so `%p` (and a view's Debug output) prints hashed
+# addresses rather than a placeholder; on 32-bit arm, which has none, the
+# virt machine's device tree carries a seed (/chosen/rng-seed) that does the
+# same.
 qemu_machine() {
+	BUSYBOX=$(busybox_of "$CFG_ARCH")
 	case $CFG_ARCH in
 	x86_64)
 		QEMU=(qemu-system-x86_64 -cpu max -kernel "$OBJ/arch/x86/boot/bzImage")
 		CONSOLE=ttyS0
 		UNAME_M=x86_64
-		BUSYBOX=/bin/busybox
+		EDU_DMA_BITS=28
 		;;
 	arm64)
 		# virt: a generic PCIe host bridge (with an I/O window for port
@@ -176,7 +212,22 @@ qemu_machine() {
 			-kernel "$OBJ/arch/arm64/boot/Image")
 		CONSOLE=ttyAMA0
 		UNAME_M=aarch64
-		BUSYBOX=$BUSYBOX_ARM64
+		EDU_DMA_BITS=28
+		;;
+	arm)
+		# virt with a Cortex-A15: ARMv7 with LPAE, which the kernel is
+		# built for (tests/config/arm.config). With highmem (the default
+		# for a CPU with LPAE) the machine's PCIe host bridge has its ECAM
+		# and a 64-bit memory window above 4 GiB, where the kernel puts
+		# the 64-bit BARs: a physical address that a 32-bit usize cannot
+		# hold. RAM starts at 1 GiB and nothing translates the devices'
+		# DMA (32-bit arm has no SMMUv3 driver), so edu gets a 32-bit DMA
+		# mask, which the RAM lies within.
+		QEMU=(qemu-system-arm -M virt,highmem=on -cpu cortex-a15
+			-kernel "$OBJ/arch/arm/boot/zImage")
+		CONSOLE=ttyAMA0
+		UNAME_M=armv7l
+		EDU_DMA_BITS=32
 		;;
 	*)
 		echo "harness: no QEMU machine for ARCH=$CFG_ARCH" >&2
@@ -227,8 +278,10 @@ accel_args() {
 
 # pack_initramfs DIR MODE KO...: a busybox initramfs, DIR.cpio.gz, whose /init
 # is init.sh and which holds the modules KO in /lib/modules, listed in load
-# order in /etc/harness-modules (kept in DIR/modules too), and, unless MODE is
-# empty, MODE in /etc/harness-mode (init.sh). Needs qemu_machine's BUSYBOX.
+# order in /etc/harness-modules (kept in DIR/modules too); unless MODE is
+# empty, MODE in /etc/harness-mode; and, where DIR holds them, DIR/params in
+# /etc/harness-params and DIR/fault-walk in /etc/harness-fault-walk (init.sh
+# says what each holds). Needs qemu_machine's BUSYBOX.
 pack_initramfs() {
 	local dir=$1 mode=$2 list=$1/list ko d
 	shift 2
@@ -247,6 +300,8 @@ pack_initramfs() {
 			echo "$mode" >"$dir/mode"
 			echo "file /etc/harness-mode $dir/mode 0644 0 0"
 		fi
+		[ ! -f "$dir/params" ] || echo "file /etc/harness-params $dir/params 0644 0 0"
+		[ ! -f "$dir/fault-walk" ] || echo "file /etc/harness-fault-walk $dir/fault-walk 0644 0 0"
 		for ko in "$@"; do
 			echo "file /lib/modules/${ko##*/} $ko 0644 0 0"
 		done

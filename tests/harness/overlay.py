@@ -7,8 +7,9 @@ equal to "pristine + overlay + scripted edits" on every run:
 
 - every file under the project's overlay directories (rust/) replaces or
   adds the file at the same path in WORK;
-- the KUnit suites that need no device (tests/io_sysmem_test.rs, with the
-  files it includes and tests/Kbuild) are laid under lib/typed_io/ in WORK,
+- the KUnit suites that need no device (tests/io_sysmem_test.rs and
+  tests/io_guide_test.rs, with the files they include and tests/Kbuild) are
+  laid under lib/typed_io/ in WORK,
   keeping their layout, so that a kernel configured with
   CONFIG_TYPED_IO_KUNIT_TEST builds them in: that is how
   tools/testing/kunit/kunit.py, which only runs built-in suites, runs them
@@ -51,6 +52,7 @@ OVERLAY_DIRS = ("rust",)
 # path; a directory brings every file under it.
 IN_TREE = (("tests/Kbuild", "lib/typed_io/tests/Kbuild"),
            ("tests/io_sysmem_test.rs", "lib/typed_io/tests/io_sysmem_test.rs"),
+           ("tests/io_guide_test.rs", "lib/typed_io/tests/io_guide_test.rs"),
            ("tests/common", "lib/typed_io/tests/common"),
            ("samples/common", "lib/typed_io/samples/common"))
 OPERATIONS = ("insert_after", "insert_before", "replace", "delete")

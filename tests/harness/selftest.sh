@@ -21,6 +21,12 @@
 #   api_test.py      api.py, the API diff against 7.3: two miniature crates
 #                    documented by rustdoc, whose differences it must name,
 #                    and chapters that do not list the diff exactly.
+#   doccheck_test.py doccheck.py, the check that the guide shows only
+#                    compiled Rust: uncompiled snippets, files outside the
+#                    build, broken or missing markers, lost snippets.
+#   faults_test.py   faults.py, the check of the fault walk: a point that left
+#                    something behind, a report mid-walk, a driver not walked,
+#                    a leak, no walk at all.
 #   hotplug_test.py  hotplug.py's judge of the hot-unplug cycles, on runs
 #                    written with one fault each: an access granted after
 #                    revocation, a loop never stopped, a region or an
@@ -39,7 +45,7 @@ selftest() {
 	local tree
 	tree=$(pristine_tree) &&
 		(cd "$HARNESS" && KTAP_KERNEL_TREE=$tree python3 -B -m unittest -v ktap_test codegen_test observer_test \
-			summary_test api_test hotplug_test)
+			summary_test api_test doccheck_test faults_test hotplug_test)
 }
 
 status=ok
@@ -50,6 +56,6 @@ failed=$(grep -cE '\.\.\. (FAIL|ERROR)$' "$LOG" || true)
 [ "$status" = ok ] || [ "$failed" -gt 0 ] || failed=1
 result selftest "$status" "$passed" "$failed" 0 \
 	"the checkers' self-tests (ktap.py on recorded logs, codegen.py, observer.py," \
-	"summary.py, api.py, hotplug.py):" \
+	"summary.py, api.py, doccheck.py, faults.py, hotplug.py):" \
 	"$passed passed, $failed failed ($LOG)"
 [ "$status" = ok ]

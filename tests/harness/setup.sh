@@ -10,8 +10,8 @@
 # machine's own QEMU packages came from, through a private APT state under
 # build/apt-qemu when that suite is not among the system's sources
 # (bookworm-backports, say); the kernel source comes through another one
-# under build/apt, and the arm64 busybox of the arm64 configuration's
-# initramfs through a third, under build/apt-arm64.
+# under build/apt, and the busybox of each foreign architecture's initramfs
+# (arm64, armhf) through one more each, under build/apt-<architecture>.
 
 . "$(dirname "$0")/lib.sh"
 
@@ -21,8 +21,9 @@ APT_PACKAGES=(
 	python3 python3-sphinx rsync dwarves kmod
 )
 # The QEMU system emulators, installed at the version of the machine's own
-# QEMU packages (setup_qemu): x86_64 and, for the arm64 configuration,
-# qemu-system-aarch64 (Debian's qemu-system-arm).
+# QEMU packages (setup_qemu): x86_64 and, for the arm64 and arm
+# configurations, qemu-system-aarch64 and qemu-system-arm (both in Debian's
+# qemu-system-arm).
 QEMU_PACKAGES=(qemu-system-x86 qemu-system-arm)
 # Debian 12's suites: the ones an install may come from.
 DEBIAN12_SOURCES=(
@@ -187,28 +188,46 @@ setup_kernel_source() {
 	echo "$tree" >"$STAMPS/kernel-source"
 }
 
-# A statically linked arm64 busybox for the arm64 configuration's initramfs
-# (boot.sh): Debian 12's busybox-static for arm64 (the newest of its suites),
-# downloaded (not installed) through an APT state of our own whose only
-# architecture is arm64, and unpacked to BUSYBOX_ARM64 (lib.sh). The
+# A statically linked busybox for the initramfs of each architecture that
+# the run's configurations boot, but x86_64 (whose is the machine's own
+# busybox-static): Debian 12's busybox-static for that architecture (arm64,
+# armhf: lib.sh's DEBIAN_ARCH), the newest of its suites, downloaded (not
+# installed) through an APT state of our own whose only architecture is
+# that one, and unpacked to where busybox_of (lib.sh) looks for it. The
 # system's architectures and sources are not involved.
-setup_busybox_arm64() {
-	[ -x "$BUSYBOX_ARM64" ] && return
+setup_busybox() {
+	local arch=$1 debarch=${DEBIAN_ARCH[$1]} busybox apt opts deb
+	busybox=$(busybox_of "$arch")
+	[ -x "$busybox" ] && return
 
-	local apt=$BUILD/apt-arm64 opts deb
-	local line='deb [arch=arm64 signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] '
+	apt=$BUILD/apt-$debarch
+	local line="deb [arch=$debarch signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] "
 	private_apt_state "$apt" "${DEBIAN12_SOURCES[@]/#/$line}"
-	opts=("${APT_OPTS[@]}" -o APT::Architecture=arm64 -o APT::Architectures::=arm64)
-	note "busybox-static for arm64 (private APT state in $apt)"
-	apt-get "${opts[@]}" update
+	opts=("${APT_OPTS[@]}" -o APT::Architecture="$debarch" -o APT::Architectures::="$debarch")
+	note "busybox-static for $debarch (private APT state in $apt)"
+	# A list that fails to download (a mirror in the middle of a sync) is
+	# no reason to stop while the others hold the package: the download
+	# below is the step that must succeed.
+	apt-get "${opts[@]}" update ||
+		note "warning: not every package list for $debarch could be fetched; using the others"
 	rm -f "$apt"/busybox-static_*.deb
-	(cd "$apt" && apt-get "${opts[@]}" download busybox-static:arm64)
-	deb=$(ls "$apt"/busybox-static_*_arm64.deb | tail -n 1)
+	(cd "$apt" && apt-get "${opts[@]}" download "busybox-static:$debarch")
+	deb=$(ls "$apt"/busybox-static_*_"$debarch".deb | tail -n 1)
 	rm -rf "$apt/unpack"
 	dpkg-deb -x "$deb" "$apt/unpack"
-	mkdir -p "$(dirname "$BUSYBOX_ARM64")"
-	install -m 0755 "$apt/unpack/bin/busybox" "$BUSYBOX_ARM64"
+	mkdir -p "$(dirname "$busybox")"
+	install -m 0755 "$apt/unpack/bin/busybox" "$busybox"
 	rm -rf "$apt/unpack"
+}
+
+# The busyboxes of the architectures of the configurations this run builds
+# (CONFIGS, all by default, and CONFIG's).
+setup_busyboxes() {
+	local config arch
+	for config in "${BUILD_CONFIGS[@]}" "$BUILD_CONFIG"; do
+		arch=$(config_arch "$config")
+		[ -z "${DEBIAN_ARCH[$arch]:-}" ] || setup_busybox "$arch"
+	done
 }
 
 # ccache's masquerading links for the compilers the configurations use: its
@@ -226,5 +245,5 @@ setup_qemu
 setup_rust
 setup_bindgen
 setup_kernel_source
-setup_busybox_arm64
+setup_busyboxes
 note "set-up done; kernel tree $(pristine_tree)"

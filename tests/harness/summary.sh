@@ -12,7 +12,8 @@
 . "$(dirname "$0")/lib.sh"
 
 # The stages that run once, whatever the configurations, with their kinds.
-RUN_STAGES=(copycheck:test host-test:test miri:test holes:test selftest:test rustfmt:gate docs:gate)
+RUN_STAGES=(copycheck:test host-test:test miri:test holes:test host-32bit:test selftest:test rustfmt:gate
+	docs:gate)
 
 required=("${RUN_STAGES[@]}")
 for config in "${BUILD_CONFIGS[@]}"; do

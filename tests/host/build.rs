@@ -70,7 +70,22 @@ fn main() {
     ] {
         println!("cargo::rustc-check-cfg=cfg({cfg})");
     }
-    if env::var("CARGO_CFG_TARGET_POINTER_WIDTH").as_deref() == Ok("64") {
+    if config_64bit() {
         println!("cargo::rustc-cfg=CONFIG_64BIT");
+    }
+}
+
+/// Whether the sources are compiled as for a 64-bit kernel: `IO_HOST_CONFIG_64BIT=y` or `n` says
+/// so; by default, as the target's pointer width says. With `n` on a 64-bit host, the sources
+/// build as on a 32-bit kernel (no `IoCapable<u64>`, no `readq()`), so that the compile-fail
+/// cases of what a 32-bit kernel lacks, and the 32-bit twins of the doctests, build and run
+/// here (`tests/harness/host-test.sh`).
+fn config_64bit() -> bool {
+    println!("cargo::rerun-if-env-changed=IO_HOST_CONFIG_64BIT");
+    match env::var("IO_HOST_CONFIG_64BIT").as_deref() {
+        Ok("y") => true,
+        Ok("n") => false,
+        Ok(other) => panic!("IO_HOST_CONFIG_64BIT is `y` or `n`, not `{other}`"),
+        Err(_) => env::var("CARGO_CFG_TARGET_POINTER_WIDTH").as_deref() == Ok("64"),
     }
 }

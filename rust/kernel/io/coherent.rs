@@ -222,16 +222,17 @@ impl<T: FromBytes + IntoBytes> CoherentData for [T] {
 ///
 /// ```
 /// # use kernel::device::{Bound, Device};
-/// use kernel::io::{io_project, io_read, io_write, CoherentBuffer, Io, Le32, Le64};
+/// use kernel::io::{io_project, io_read, io_write, CoherentBuffer, Io, Le32};
 /// use kernel::prelude::*;
 ///
 /// /// A descriptor, as a device reads it.
 /// #[repr(C)]
 /// #[derive(FromBytes, IntoBytes)]
 /// struct Desc {
-///     addr: Le64,
+///     addr: Le32,
 ///     len: Le32,
 ///     flags: Le32,
+///     next: Le32,
 /// }
 ///
 /// # fn f(dev: &Device<Bound>) -> Result {

@@ -17,7 +17,7 @@
 //! # Examples
 //!
 //! ```
-//! use kernel::io::{Io, RegisterBlock, SysMem};
+//! use kernel::io::{io_project, Io, RegisterBlock, SysMem};
 //! use kernel::prelude::*;
 //!
 //! #[repr(C)]
@@ -34,7 +34,12 @@
 //! let io = SysMem::from_mut(&mut block);
 //! io.write32(1, 0);
 //! assert_eq!(io.read32(4), 0x55);
+//! // A 64-bit kernel writes the counter in one access; a 32-bit one has no such access and
+//! // writes it as two 32-bit halves, the low one (at offset 8) first.
+//! #[cfg(CONFIG_64BIT)]
 //! io.write64(u64::MAX, 8);
+//! #[cfg(not(CONFIG_64BIT))]
+//! io_project!(io, .counter).write_lo_hi(u64::MAX);
 //! assert_eq!(io.try_read32(16), Err(ERANGE));
 //! assert_eq!((block.ctrl, block.counter), (1, u64::MAX));
 //! ```

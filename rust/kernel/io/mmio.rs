@@ -198,15 +198,18 @@ byte_order_accessors!(MmioBackend, little: u64 => Le64 Be64;);
 #[cfg(CONFIG_64BIT)]
 byte_order_accessors!(RelaxedMmioBackend, little: u64 => Le64 Be64;);
 
-/// Implements [`IoCopyable`] for an MMIO backend with `memcpy_fromio()` and `memcpy_toio()`.
+/// Implements [`IoCopyable`] for an MMIO backend with `memcpy_fromio()`, `memcpy_toio()` and
+/// `memset_io()`.
 ///
 /// Both backends share the C copies: they are not ordered against normal memory in either case,
 /// so a relaxed copy is the same operation.
 ///
-/// There is no helper call in between on x86: `memcpy_fromio()` and `memcpy_toio()` are real
-/// exported functions there (`arch/x86/lib/iomem.c`), which bindgen sees, and the bindings crate
-/// prefers them over the `rust_helper_` wrappers. Architectures that define the copies inline
-/// reach them through the helpers.
+/// There is no helper call in between where the three are real exported functions, which bindgen
+/// sees: x86 (`arch/x86/lib/iomem.c`) and the architectures that take asm-generic's
+/// (`lib/iomem_copy.c`), arm64 among them. The bindings crate prefers such a function over the
+/// `rust_helper_` wrapper of the same name. Where they are macros or inline functions (arm: a
+/// call to `mmiocpy()` and `mmioset()`), they are reached through the helpers: 7.3's for the
+/// copies, ours (`rust/helpers/typed_io.c`) for `memset_io()`.
 macro_rules! mmio_copies {
     ($($backend:ident)*) => {$(
         // SAFETY: `memcpy_fromio()` writes exactly `len` bytes of `buffer`, `memcpy_toio()`

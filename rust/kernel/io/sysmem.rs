@@ -45,7 +45,7 @@ pointer_view! {
     /// # Examples
     ///
     /// ```
-    /// use kernel::io::{io_read, io_write, SysMem};
+    /// use kernel::io::{io_project, io_read, io_write, Io, SysMem};
     ///
     /// #[repr(C)]
     /// struct Ring {
@@ -56,7 +56,12 @@ pointer_view! {
     ///
     /// let mut ring = Ring { head: 0, tail: 3, slots: [0; 4] };
     /// let io = SysMem::from_mut(&mut ring);
-    /// io_write!(io, .slots[build: 2], 0xfeed_f00d);
+    /// let slot = io_project!(io, .slots[build: 2]);
+    /// // One 64-bit store on a 64-bit kernel; a 32-bit one has none and stores two halves.
+    /// #[cfg(CONFIG_64BIT)]
+    /// slot.write_val(0xfeed_f00d);
+    /// #[cfg(not(CONFIG_64BIT))]
+    /// slot.write_lo_hi(0xfeed_f00d);
     /// io_write!(io, .head, io_read!(io, .tail) - 1);
     /// assert_eq!(ring.head, 2);
     /// assert_eq!(ring.slots, [0, 0, 0xfeed_f00d, 0]);

@@ -654,12 +654,16 @@ pub trait Io<'a>: IoBase<'a> {
 
     /// Reinterprets the whole location as the region `R`, checked at runtime.
     ///
-    /// This is how a region changes its parameters, say to prove 64-bit accesses with an
+    /// This is how a region changes its parameters, say to prove 64-bit locations aligned with an
     /// [`Align8`](super::Align8) region. Fails with [`EINVAL`] if the location is not a valid
     /// `R`: smaller than its build-time size, or with an address or size that is not a multiple
     /// of its alignment.
     ///
     /// # Examples
+    ///
+    /// A 64-bit kernel writes a `u64` at a constant offset of the wider region in one access. A
+    /// 32-bit kernel has no 64-bit access: it writes the same location as two 32-bit halves,
+    /// through a `u64` cast of an 8-byte window, which only an 8-byte aligned region proves.
     ///
     /// ```
     /// use kernel::io::{Align8, Io, Region, SysMem};
@@ -668,7 +672,10 @@ pub trait Io<'a>: IoBase<'a> {
     /// let mut words = [0u64; 4];
     /// let io = SysMem::<Region<32>>::try_from_bytes(words.as_mut_bytes())?;
     /// let wide = io.try_as_region::<Region<32, Align8>>()?;
+    /// #[cfg(CONFIG_64BIT)]
     /// wide.write64(0x0123_4567_89ab_cdef, 8);
+    /// #[cfg(not(CONFIG_64BIT))]
+    /// wide.window::<Region<8, Align8>, 8>().cast::<u64>().write_lo_hi(0x0123_4567_89ab_cdef);
     /// assert_eq!(words[1], 0x0123_4567_89ab_cdef);
     /// # Ok::<(), Error>(())
     /// ```

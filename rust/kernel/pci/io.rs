@@ -8,7 +8,10 @@
 //!   [`Region<SIZE>`](Region): project it, cast it to a register struct, or access it at offsets.
 //! - A [`ConfigSpace`] view reaches the device's configuration space through configuration cycles
 //!   (`pci_read_config_*()`), in 8-, 16- and 32-bit accesses. Its `try_` accessors report a
-//!   failed cycle as an error instead of returning all ones.
+//!   failed cycle as an error instead of returning all ones, and so a read of all ones from a
+//!   device that has gone from the bus ([`ENODEV`]).
+//! - [`Bar::check_alive`] tells a device that stopped answering a BAR from a register that reads
+//!   all ones, which no MMIO or port access can tell by itself.
 
 use core::marker::PhantomData;
 
@@ -20,6 +23,7 @@ use crate::{
     error::to_result,
     io::{
         endian::byte_order_accessors,
+        Io,
         IoBackend,
         IoBase,
         IoCapable,
@@ -201,6 +205,8 @@ macro_rules! config_accessors {
                 };
             }
 
+            /// Reads the value, reporting a failed cycle as an error, and all ones from a
+            /// device that is no longer there as [`ENODEV`].
             #[inline]
             fn io_try_read(view: ConfigSpace<'_, $ty>) -> Result<$ty> {
                 let mut value: $ty = 0;
@@ -210,6 +216,9 @@ macro_rules! config_accessors {
                     bindings::$read(raw_pci_dev(view.pdev), config_offset(view), &mut value)
                 };
                 to_pci_result(ret)?;
+                if value == <$ty>::MAX {
+                    check_present(view.pdev)?;
+                }
                 Ok(value)
             }
 
@@ -396,6 +405,24 @@ impl<'a> Device<crate::device::Core<'a>> {
     }
 }
 
+/// Fails with [`ENODEV`] unless `pdev` still answers configuration cycles: its vendor ID reads as
+/// an ID, not all ones (or zero), and the PCI core has not marked it disconnected.
+///
+/// A configuration read of a device that has gone from the bus completes with all ones, like a
+/// read of a register that holds all ones; a read that returns them asks once more, at the vendor
+/// ID, which no present device has as all ones. Kept out of line: it is the rare path.
+#[cold]
+fn check_present(pdev: &Device<Bound>) -> Result {
+    // SAFETY: `pdev` is a valid, bound PCI device. The check reads its vendor ID without waiting
+    // (a device that asks to be retried counts as absent), so it may run in any context the
+    // configuration accessors may.
+    if unsafe { bindings::pci_device_is_present(raw_pci_dev(pdev)) } {
+        Ok(())
+    } else {
+        Err(ENODEV)
+    }
+}
+
 /// Converts the result of a PCI configuration accessor (a `PCIBIOS_*` code or an errno).
 #[inline]
 fn to_pci_result(ret: c_int) -> Result {
@@ -560,6 +587,38 @@ impl<'a, const SIZE: usize, S: BarSpace> Bar<'a, SIZE, S> {
     pub fn index(&self) -> u32 {
         // CAST: The number came from a `u32`.
         self.num as u32
+    }
+
+    /// Fails with [`ENODEV`] unless the device still answers accesses to this BAR.
+    ///
+    /// A device answers when it is still on the bus (its configuration space reads as a device's,
+    /// not all ones, and the PCI core has not marked it disconnected) and decodes the BAR's
+    /// address space (Memory Space Enable, or I/O Space Enable for a port BAR, is set in its
+    /// command register). Nothing else in the layer can tell: an MMIO or port read of a device
+    /// that does not answer completes with whatever the bus makes up (all ones on most PCI hosts, 0
+    /// on QEMU's) and no
+    /// error, and a register may hold all ones. Call this where a read returned all ones and the
+    /// difference matters, as an interrupt handler does before it trusts a status register. It
+    /// makes a few configuration reads, and may be called in any context that may read
+    /// configuration space (interrupt handlers included).
+    ///
+    /// See `Documentation/io/safety.rst` ("A device that stops answering") for what a driver
+    /// sees, and `tests/io_dead_test.rs` for a driver that checks it.
+    pub fn check_alive(&self) -> Result {
+        const COMMAND: usize = bindings::PCI_COMMAND as usize;
+        // CAST: The command register's bits are 16-bit constants.
+        let decodes = if S::RESOURCE_FLAG == bindings::IORESOURCE_IO {
+            bindings::PCI_COMMAND_IO as u16
+        } else {
+            bindings::PCI_COMMAND_MEMORY as u16
+        };
+        // A command register of all ones means the device is gone, which the read reports.
+        let command = self.pdev.config_space().try_read16(COMMAND)?;
+        check_present(self.pdev)?;
+        if command & decodes == 0 {
+            return Err(ENODEV);
+        }
+        Ok(())
     }
 
     /// Hands the BAR to the device's managed resources: it is released at unbind.

@@ -38,10 +38,15 @@ accessors! {
     u8: readb writeb;
     u16: readw writew;
     u32: readl writel;
-    u64: readq writeq;
     u8: readb_relaxed writeb_relaxed;
     u16: readw_relaxed writew_relaxed;
     u32: readl_relaxed writel_relaxed;
+}
+
+// As in the kernel, `readq()` and its family only exist on 64-bit kernels.
+#[cfg(CONFIG_64BIT)]
+accessors! {
+    u64: readq writeq;
     u64: readq_relaxed writeq_relaxed;
 }
 
