@@ -1306,10 +1306,6 @@ fn exercise(pdev: &pci::Device<Core<'_>>, suite: &mut Suite<'_>, summary: &mut S
 type EduBar<'a> = pci::Bar<'a, { size_of::<EduRegs>() }>;
 type EduDevres = DevresLt<EduBar<'static>>;
 
-/// How many devices this driver has probed in hot-plug mode: each probe's number names it in the
-/// lines the harness reads.
-static PROBES: Atomic<u32> = Atomic::new(0);
-
 /// The register block of a BAR: the base of a BAR is aligned, which is checked at runtime.
 fn bar_regs<'a>(bar: &'a EduBar<'_>) -> Result<Mmio<'a, EduRegs>> {
     Ok(bar.try_as_region::<EduRegion>()?.cast::<EduRegs>())
@@ -1572,28 +1568,9 @@ impl pci::Driver for EduDriver {
         pdev.set_master();
 
         if module_parameters::hotplug.value() {
-            let instance = PROBES.fetch_add(1, Relaxed) + 1;
-            let name = pdev.as_ref().name();
-            return match hotplug_probe(pdev, instance) {
-                Ok(hotplug) => {
-                    pr_info!(
-                        "hotplug: probe {} #{}: I/O checks passed, {} loops running\n",
-                        name,
-                        instance,
-                        CONTEXTS
-                    );
-                    Ok(Some(hotplug))
-                }
-                Err(err) => {
-                    pr_info!(
-                        "hotplug: probe {} #{}: I/O checks FAILED: {:?}\n",
-                        name,
-                        instance,
-                        err
-                    );
-                    Err(err)
-                }
-            };
+            return loops::probe(pdev.as_ref(), |instance| {
+                hotplug_probe(pdev, instance).map(Some)
+            });
         }
         ktap::probe_suite("io_edu", pdev.as_ref(), &CASES, |suite| {
             let mut summary = Summary::default();

@@ -763,10 +763,6 @@ struct HotSlot {
     ctx: u32,
 }
 
-/// How many devices this driver has probed in hot-plug mode: each probe's number names it in the
-/// lines the harness reads.
-static PROBES: Atomic<u32> = Atomic::new(0);
-
 /// The memory BAR, managed by devres: revoked when the device goes.
 type MemDevres = DevresLt<pci::Bar<'static, MEM_SIZE>>;
 
@@ -920,28 +916,9 @@ impl pci::Driver for IvshmemDriver {
         pdev.enable_device_mem()?;
 
         if module_parameters::hotplug.value() {
-            let instance = PROBES.fetch_add(1, Relaxed) + 1;
-            let name = pdev.as_ref().name();
-            return match hotplug_probe(pdev, instance) {
-                Ok(hotplug) => {
-                    pr_info!(
-                        "hotplug: probe {} #{}: I/O checks passed, {} loops running\n",
-                        name,
-                        instance,
-                        CONTEXTS
-                    );
-                    Ok(Some(hotplug))
-                }
-                Err(err) => {
-                    pr_info!(
-                        "hotplug: probe {} #{}: I/O checks FAILED: {:?}\n",
-                        name,
-                        instance,
-                        err
-                    );
-                    Err(err)
-                }
-            };
+            return loops::probe(pdev.as_ref(), |instance| {
+                hotplug_probe(pdev, instance).map(Some)
+            });
         }
         ktap::probe_suite("io_ivshmem", pdev.as_ref(), &CASES, |suite| {
             exercise(pdev, suite)

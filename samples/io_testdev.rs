@@ -311,10 +311,6 @@ type MemDevres = pci::DevresBar<{ size_of::<Header>() }>;
 /// The port BAR, likewise.
 type PortDevres = DevresLt<pci::PortBar<'static, { size_of::<Header>() }>>;
 
-/// How many devices this driver has probed in hot-plug mode: each probe's number names it in the
-/// lines the harness reads.
-static PROBES: Atomic<u32> = Atomic::new(0);
-
 /// What the loops share with the driver: both BARs through devres, the gate of the counted
 /// writes, and each loop's count of the writes it made.
 struct Loads {
@@ -457,28 +453,9 @@ impl pci::Driver for TestdevDriver {
         pdev.enable_device()?;
 
         if module_parameters::hotplug.value() {
-            let instance = PROBES.fetch_add(1, Relaxed) + 1;
-            let name = pdev.as_ref().name();
-            return match hotplug_probe(pdev, instance) {
-                Ok(hotplug) => {
-                    pr_info!(
-                        "hotplug: probe {} #{}: I/O checks passed, {} loops running\n",
-                        name,
-                        instance,
-                        CONTEXTS
-                    );
-                    Ok(Some(hotplug))
-                }
-                Err(err) => {
-                    pr_info!(
-                        "hotplug: probe {} #{}: I/O checks FAILED: {:?}\n",
-                        name,
-                        instance,
-                        err
-                    );
-                    Err(err)
-                }
-            };
+            return loops::probe(pdev.as_ref(), |instance| {
+                hotplug_probe(pdev, instance).map(Some)
+            });
         }
         ktap::probe_suite("io_testdev", pdev.as_ref(), &CASES, |suite| {
             exercise(pdev, suite)

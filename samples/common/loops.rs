@@ -284,6 +284,35 @@ impl<B: LoopBody> Drop for Loops<B> {
     }
 }
 
+/// How many devices this module has probed in hot-plug mode: each probe's number names it in the
+/// lines the harness reads.
+static PROBES: Atomic<u32> = Atomic::new(0);
+
+/// A driver's probe in hot-plug mode: runs `probe` with the probe's number, and reports its
+/// outcome for `dev` in the line the harness reads (`tests/harness/hotplug.py`).
+pub(crate) fn probe<T>(
+    dev: &kernel::device::Device,
+    probe: impl FnOnce(u32) -> Result<T>,
+) -> Result<T> {
+    let instance = PROBES.fetch_add(1, Relaxed) + 1;
+    let result = probe(instance);
+    match &result {
+        Ok(_) => pr_info!(
+            "hotplug: probe {} #{}: I/O checks passed, {} loops running\n",
+            dev.name(),
+            instance,
+            CONTEXTS
+        ),
+        Err(err) => pr_info!(
+            "hotplug: probe {} #{}: I/O checks FAILED: {:?}\n",
+            dev.name(),
+            instance,
+            err
+        ),
+    }
+    result
+}
+
 /// Loops that are stopped when the device's managed resources are released, after the handles
 /// their body uses have been revoked (see [`StopAtRelease`]); the report is printed then.
 pub(crate) struct LoopsAtRelease<B: LoopBody> {
