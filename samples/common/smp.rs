@@ -45,7 +45,9 @@ use kernel::{
     },
     time::{
         delay::fsleep,
-        Delta, //
+        Delta,
+        Instant,
+        Monotonic, //
     },
     workqueue::{
         impl_has_work,
@@ -250,14 +252,19 @@ where
 pub(crate) const SINGLE_A: u64 = 0x0000_0000_ffff_ffff;
 #[allow(dead_code)] // Not every sample checks a 64-bit location.
 pub(crate) const SINGLE_B: u64 = 0xffff_ffff_0000_0000;
-/// How many changes of the value each reader waits to see, reading at most [`MAX_READS`] times;
-/// the writer writes until every reader is done, or [`MAX_WRITES`] times.
+/// How many changes of the value each reader waits to see, for at most [`READ_FOR`]; the writer
+/// writes until every reader is done, or for at most [`WRITE_FOR`]. The bounds are times, not
+/// counts: under TCG on a loaded host, the guest's CPUs are host threads that take turns, and a
+/// reader may spin for many reads while the writer's thread waits for a host CPU.
 #[allow(dead_code)] // Not every sample checks a 64-bit location.
 const CHANGES: u32 = 64;
 #[allow(dead_code)] // Not every sample checks a 64-bit location.
-const MAX_READS: u32 = 2_000_000;
+const READ_FOR: Delta = Delta::from_millis(3000);
 #[allow(dead_code)] // Not every sample checks a 64-bit location.
-const MAX_WRITES: u64 = 4_000_000;
+const WRITE_FOR: Delta = Delta::from_millis(4000);
+/// How many accesses between two looks at the clock.
+#[allow(dead_code)] // Not every sample checks a 64-bit location.
+const CLOCK_EVERY: u32 = 256;
 
 /// What [`single_access`] saw.
 #[allow(dead_code)] // Not every sample checks a 64-bit location.
@@ -301,9 +308,12 @@ where
     let torn = Atomic::new(0u32);
     let changes: [Atomic<u32>; CONTEXTS] = [const { Atomic::new(0) }; CONTEXTS];
     let scope = scope(&|ctx| {
+        let start = Instant::<Monotonic>::now();
         if ctx == 0 {
-            let mut n = 0;
-            while done.load(Acquire) < CONTEXTS - 1 && n < MAX_WRITES {
+            let mut n: u64 = 0;
+            while done.load(Acquire) < CONTEXTS - 1
+                && (n % u64::from(CLOCK_EVERY) != 0 || start.elapsed() < WRITE_FOR)
+            {
                 write(if n % 2 == 0 { SINGLE_A } else { SINGLE_B });
                 n += 1;
             }
@@ -311,18 +321,16 @@ where
             writes.store(n + 1, Relaxed);
             return Ok(());
         }
-        let (mut last, mut seen) = (read(), 0);
-        for _ in 0..MAX_READS {
+        let (mut last, mut seen, mut reads) = (read(), 0, 0u32);
+        while seen < CHANGES && (reads % CLOCK_EVERY != 0 || start.elapsed() < READ_FOR) {
             let value = read();
+            reads = reads.wrapping_add(1);
             if value != SINGLE_A && value != SINGLE_B && value != 0 {
                 torn.add(1, Relaxed);
             }
             if value != last {
                 last = value;
                 seen += 1;
-                if seen >= CHANGES {
-                    break;
-                }
             }
         }
         changes[ctx].store(seen, Relaxed);
