@@ -545,16 +545,7 @@ fn check_coherent_shared(
 fn single_access(suite: &Suite<'_>, buf: &Coherent<[u8]>) -> Result {
     let at = io_project!(buf, [try: SINGLE_AT..SINGLE_AT + 8]).try_cast::<u64>()?;
     let seen = smp::single_access(|| at.read_val(), |value| at.write_val(value))?;
-    suite.note(fmt!(
-        "summary: coherent 64-bit location written {} times from CPU {} while CPUs {:?} read it: \
-         they saw it change {:?} times, {} reads torn",
-        seen.writes,
-        seen.scope.ran_on[0],
-        &seen.scope.ran_on[1..],
-        &seen.changes[1..],
-        seen.torn
-    ));
-    seen.result()?;
+    seen.report(suite, "coherent 64-bit location")?;
     check_eq!(at.read_val(), smp::SINGLE_B);
     Ok(())
 }

@@ -654,16 +654,7 @@ fn single_access_64bit(suite: &Suite<'_>, mem: MemView<'_>) -> Result {
     let at = io_project!(mem, [try: SINGLE_AT..SINGLE_AT + 8]).try_cast::<u64>()?;
     at.write_val(0);
     let seen = smp::single_access(|| at.read_val(), |value| at.write_val(value))?;
-    suite.note(fmt!(
-        "summary: 64-bit location written {} times from CPU {} while CPUs {:?} read it: they \
-         saw it change {:?} times, {} reads torn",
-        seen.writes,
-        seen.scope.ran_on[0],
-        &seen.scope.ran_on[1..],
-        &seen.changes[1..],
-        seen.torn
-    ));
-    seen.result()?;
+    seen.report(suite, "64-bit location")?;
     check_eq!(at.read_val(), smp::SINGLE_B);
     Ok(())
 }
@@ -856,12 +847,7 @@ impl Hotplug {
     /// too. The loops go on reading until devres revokes the BAR.
     fn unbind(&self, pdev: &pci::Device<Core<'_>>) {
         let name = pdev.as_ref().name();
-        let Some(loads) = self.loops.loops().map(|loops| loops.body()) else {
-            pr_info!(
-                "hotplug: unbind {} #{}: DISAGREES: no loops\n",
-                name,
-                self.instance
-            );
+        let Some(loads) = self.loops.running(pdev.as_ref()) else {
             return;
         };
         // Waits for every increment in flight: none starts after it.

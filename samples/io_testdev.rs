@@ -400,12 +400,7 @@ impl Hotplug {
     /// devres revokes the BARs.
     fn unbind(&self, pdev: &pci::Device<Core<'_>>) {
         let name = pdev.as_ref().name();
-        let Some(loads) = self.loops.loops().map(|loops| loops.body()) else {
-            pr_info!(
-                "hotplug: unbind {} #{}: DISAGREES: no loops\n",
-                name,
-                self.instance
-            );
+        let Some(loads) = self.loops.running(pdev.as_ref()) else {
             return;
         };
         // Waits for every write in flight: none starts after it.

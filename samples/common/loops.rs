@@ -355,6 +355,21 @@ impl<B: LoopBody> LoopsAtRelease<B> {
     pub(crate) fn loops(&self) -> Option<&Loops<B>> {
         self.loops.as_ref()
     }
+
+    /// The body of the running loops, for the remove path of `dev`. Without loops, reports that
+    /// the remove path found none (a failed check, for the harness) and returns `None`.
+    #[allow(dead_code)] // Not every driver's remove path reaches the loops' body.
+    pub(crate) fn running(&self, dev: &kernel::device::Device) -> Option<&B> {
+        let body = self.loops().map(Loops::body);
+        if body.is_none() {
+            pr_info!(
+                "hotplug: unbind {} #{}: DISAGREES: no loops\n",
+                dev.name(),
+                self.instance
+            );
+        }
+        body
+    }
 }
 
 /// The devres resource of [`LoopsAtRelease`]: stops its loops and reports what they did.

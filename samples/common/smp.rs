@@ -291,6 +291,21 @@ impl SingleAccess {
         }
         Ok(())
     }
+
+    /// Notes in `suite` what the readers of `location` saw, then returns [`Self::result`].
+    pub(crate) fn report(&self, suite: &crate::ktap::Suite<'_>, location: &str) -> Result {
+        suite.note(fmt!(
+            "summary: {} written {} times from CPU {} while CPUs {:?} read it: they saw it \
+             change {:?} times, {} reads torn",
+            location,
+            self.writes,
+            self.scope.ran_on[0],
+            &self.scope.ran_on[1..],
+            &self.changes[1..],
+            self.torn
+        ));
+        self.result()
+    }
 }
 
 /// One context writes [`SINGLE_A`] and [`SINGLE_B`] in turn to a 64-bit location (initially
