@@ -85,6 +85,7 @@ walks_faults() {
 }
 
 make_initramfs() {
+	local ko
 	rm -rf "$INITRAMFS"
 	mkdir -p "$INITRAMFS"
 	# The parameters /init gives a module, one "NAME PARAMETER..." line each.
