@@ -9,19 +9,20 @@
 # on (the first of CONFIGS by default). KDIR=<kernel tree> uses that tree
 # instead of downloading one; BOOT_TIMEOUT=<s> bounds a QEMU run (default
 # 300); ACCEL=kvm|tcg skips the KVM probe; JOBS=<n> sets the build's
-# parallelism.
+# parallelism; HOTPLUG_SEED=<n> repeats the hotplug stage's delays,
+# HOTPLUG_CYCLES=<n> (20) and HOTPLUG_TIMEOUT=<s> (1500) set its length.
 #
 # The out-of-tree modules are built by kbuild through ./Kbuild, not through
 # this file.
 
 HARNESS := tests/harness
-export KDIR BOOT_TIMEOUT ACCEL JOBS CONFIGS
+export KDIR BOOT_TIMEOUT ACCEL JOBS CONFIGS HOTPLUG_SEED HOTPLUG_CYCLES HOTPLUG_TIMEOUT
 ifdef CONFIG
 export BUILD_CONFIG := $(CONFIG)
 endif
 
 .PHONY: all setup kernel modules lint format host-test run test clean distclean
-.PHONY: codegen bench clean-bench copycheck compat docs selftest
+.PHONY: codegen bench clean-bench copycheck compat docs selftest hotplug
 
 all: test
 
@@ -62,6 +63,10 @@ compat: modules
 
 run: modules
 	@$(HARNESS)/boot.sh run
+
+# Hot-unplug under load (a stage of `make test` in the configurations that list it).
+hotplug: modules
+	@$(HARNESS)/hotplug.sh
 
 test: setup
 	@$(HARNESS)/test.sh

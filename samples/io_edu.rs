@@ -17,6 +17,18 @@
 //! acknowledges the causes through the typed view and counts them. It reports every check as
 //! KTAP, and what the device did in a few `summary:` lines.
 //!
+//! With several CPUs, a work item on each works the device at once (`samples/common/smp.rs`):
+//! `liveness` written and read from every CPU, each read the inverse of one whole value some CPU
+//! wrote; each CPU's stripe of the shared coherent buffer written at once, next to a 64-bit
+//! location that one CPU writes with single 64-bit writes while the others read it (never a torn
+//! value), all of it then moved by the device's DMA engine and found intact; and in each
+//! interrupt round, every CPU raising a cause of its own, each raise waiting for the handler,
+//! until the handler's counts add up to exactly what each CPU raised.
+//!
+//! Loaded with `hotplug=1` (the hotplug stage, `tests/harness/hotplug.sh`), the driver instead
+//! keeps the device, with its MSI handler, and runs a loop on each CPU through a `Devres`-managed
+//! BAR until the device is removed ([`Hotplug`]).
+//!
 //! QEMU must be started with `-device edu`. Its DMA engine drops the address bits above its DMA
 //! mask, 28 bits by default (its `dma_mask` property); the driver asks the DMA API for a mask of
 //! `dma_bits` bits (a module parameter, 28 by default), which must be the device's. Where no
@@ -27,8 +39,17 @@
 //! halves, and read as the low half, which is all the device answers to a 32-bit read (see
 //! [`check_dma_register_widths`]).
 
+use core::{
+    mem::ManuallyDrop,
+    ptr::NonNull, //
+};
+
 use kernel::{
-    device::Core,
+    device::{
+        Bound,
+        Core, //
+    },
+    devres::DevresLt,
     dma::{
         Coherent,
         Device as _,
@@ -57,32 +78,43 @@ use kernel::{
     pci::{
         self,
         IrqType,
-        IrqTypes, //
+        IrqTypes,
+        IrqVectorRegistration, //
     },
     prelude::*,
-    sync::atomic::{
-        Acquire,
-        Atomic,
-        Full,
-        Relaxed,
-        Release, //
+    revocable::Revocable,
+    sync::{
+        atomic::{
+            Acquire,
+            Atomic,
+            Full,
+            Relaxed,
+            Release, //
+        },
+        Arc,
     },
     time::{
         delay::fsleep,
         Delta, //
     },
+    types::ScopeGuard,
 };
 
 #[path = "common/check.rs"]
 mod checks;
 #[path = "common/ktap.rs"]
 mod ktap;
+#[path = "common/loops.rs"]
+mod loops;
+#[path = "common/smp.rs"]
+mod smp;
 
 use checks::{
     check,
     check_eq, //
 };
 use ktap::Suite;
+use smp::CONTEXTS;
 
 #[path = "common/edu.rs"]
 mod edu;
@@ -120,6 +152,15 @@ const FACTORIAL_DONE: u32 = 0x1;
 const DMA_DONE: u32 = 0x100;
 /// An `irq_status` cause that only a write to `irq_raise` raises.
 const RAISED: u32 = 1 << 24;
+/// The causes that the contexts of [`smp::scope`] raise, one each, from this bit up.
+const SMP_CAUSE_SHIFT: usize = 12;
+const SMP_CAUSES: u32 = ((1 << CONTEXTS) - 1) << SMP_CAUSE_SHIFT;
+const _: () = assert!(SMP_CAUSES & (FACTORIAL_DONE | DMA_DONE | RAISED) == 0);
+
+/// The cause that context `ctx` raises.
+fn smp_cause(ctx: usize) -> u32 {
+    1 << (SMP_CAUSE_SHIFT + ctx)
+}
 
 /// The coherent buffer, and the windows of it that the two transfers use. The offsets are odd
 /// and the length not a multiple of the 256-byte bounce chunk, so the projection arithmetic and
@@ -392,6 +433,169 @@ fn check_split_writes(regs: Mmio<'_, EduRegs>, pair: Mmio<'_, u64>) -> Result {
     Ok(())
 }
 
+/// How many times each context of [`check_registers_from_every_cpu`] writes `liveness`.
+const LIVENESS_ROUNDS: u32 = 300;
+
+/// Every context writes `liveness` with values of its own and reads it back, and reads `id`, all
+/// at once: the device takes each 32-bit access whole, so every read of `liveness` is the inverse
+/// of one whole value that some context wrote, and `id` never reads as anything else.
+fn check_registers_from_every_cpu(suite: &Suite<'_>, regs: Mmio<'_, EduRegs>) -> Result {
+    let own: [Atomic<u32>; CONTEXTS] = [const { Atomic::new(0) }; CONTEXTS];
+    let scope = smp::scope(&|ctx| {
+        // CAST: A context number is tiny.
+        let writer = ctx as u32 + 1;
+        for round in 0..LIVENESS_ROUNDS {
+            check_eq!(io_read!(regs, .id), EDU_ID);
+            let value = (writer << 24) | round;
+            io_write!(regs, .liveness, value);
+            let back = !io_read!(regs, .liveness);
+            // Whoever wrote last, it is a whole value that a context wrote.
+            check!((1..=CONTEXTS as u32).contains(&(back >> 24)));
+            check!(back & 0xff_ffff < LIVENESS_ROUNDS);
+            if back == value {
+                own[ctx].add(1, Relaxed);
+            }
+        }
+        Ok(())
+    })?;
+    let own: [u32; CONTEXTS] = core::array::from_fn(|ctx| own[ctx].load(Relaxed));
+    suite.note(fmt!(
+        "summary: liveness and id from {} contexts on CPUs {:?}, {} rounds each: every read \
+         whole; reads of a context's own last write: {:?}",
+        CONTEXTS,
+        scope.ran_on,
+        LIVENESS_ROUNDS,
+        own
+    ));
+    scope.result()?;
+    check!(scope.spread());
+    Ok(())
+}
+
+/// The stripes of [`check_coherent_shared`]: one per context, in the coherent buffer at
+/// `SMP_OUT`, moved by the device to `SMP_DEVICE_OFFSET` in its buffer and back to `SMP_BACK`.
+const SMP_STRIPE: usize = 0x80;
+const SMP_LEN: usize = CONTEXTS * SMP_STRIPE;
+const SMP_OUT: usize = 0x300;
+const SMP_BACK: usize = 0xb00;
+const SMP_DEVICE_OFFSET: u64 = 0xc00;
+/// The 64-bit location of the coherent buffer that one context writes and the others read.
+const SINGLE_AT: usize = 0x2f8;
+
+const _: () = {
+    assert!(OUT_START + XFER_LEN <= SINGLE_AT && SINGLE_AT + 8 <= SMP_OUT);
+    assert!(SINGLE_AT % 8 == 0);
+    assert!(SMP_OUT + SMP_LEN <= BACK_START);
+    assert!(BACK_START + XFER_LEN <= SMP_BACK && SMP_BACK + SMP_LEN <= HOST_SIZE);
+    assert!(SMP_DEVICE_OFFSET as usize + SMP_LEN <= 4096);
+};
+
+/// Byte `i` of context `ctx`'s stripe.
+fn smp_stripe(ctx: usize, i: usize) -> u8 {
+    // CAST: Truncation to the low byte is the pattern.
+    (ctx * 0x51 + i * 7 + 0x33) as u8
+}
+
+/// Every context writes its stripe of the shared coherent buffer, a byte at a time, at once; then
+/// one context writes [`smp::SINGLE_A`] and [`smp::SINGLE_B`] in turn to a 64-bit location of the
+/// buffer with single 64-bit writes while the others read it (none may see anything else, bar the
+/// zero it held). Last, the device's DMA engine moves the stripes to its buffer and back to
+/// another window, where every byte must be what its context wrote: the device read what all the
+/// CPUs wrote.
+///
+/// On a timeout the device may still be about to write into `buf`: see [`check_dma`].
+fn check_coherent_shared(
+    suite: &Suite<'_>,
+    regs: Mmio<'_, EduRegs>,
+    buf: &Coherent<[u8]>,
+) -> Result {
+    clear(buf)?;
+    let out = io_project!(buf, [try: SMP_OUT..SMP_OUT + SMP_LEN]);
+    let back = io_project!(buf, [try: SMP_BACK..SMP_BACK + SMP_LEN]);
+    let scope = smp::scope(&|ctx| {
+        let stripe = io_project!(out, [try: ctx * SMP_STRIPE..(ctx + 1) * SMP_STRIPE]);
+        for i in 0..SMP_STRIPE {
+            io_write!(stripe, [try: i], smp_stripe(ctx, i));
+        }
+        Ok(())
+    })?;
+    scope.result()?;
+    check!(scope.spread());
+    single_access(suite, buf)?;
+
+    let to_device = DEVICE_BUFFER + SMP_DEVICE_OFFSET;
+    dma_transfer(regs, out.dma_address(), to_device, SMP_LEN, 0)?;
+    dma_transfer(regs, to_device, back.dma_address(), SMP_LEN, DMA_TO_RAM)?;
+    let mut got = KVec::from_elem(0u8, SMP_LEN, GFP_KERNEL)?;
+    back.try_copy_to_slice(&mut got)?;
+    for (at, &byte) in got.iter().enumerate() {
+        check_eq!(byte, smp_stripe(at / SMP_STRIPE, at % SMP_STRIPE));
+    }
+    suite.note(fmt!(
+        "summary: coherent buffer shared by {} contexts on CPUs {:?}; their stripes moved by the \
+         device's DMA engine, intact",
+        CONTEXTS,
+        scope.ran_on
+    ));
+    Ok(())
+}
+
+/// The 64-bit part of [`check_coherent_shared`], at [`SINGLE_AT`].
+#[cfg(CONFIG_64BIT)]
+fn single_access(suite: &Suite<'_>, buf: &Coherent<[u8]>) -> Result {
+    let at = io_project!(buf, [try: SINGLE_AT..SINGLE_AT + 8]).try_cast::<u64>()?;
+    let seen = smp::single_access(|| at.read_val(), |value| at.write_val(value))?;
+    seen.report(suite, "coherent 64-bit location")?;
+    check_eq!(at.read_val(), smp::SINGLE_B);
+    Ok(())
+}
+
+/// A 32-bit kernel has no single 64-bit access to check.
+#[cfg(not(CONFIG_64BIT))]
+fn single_access(_suite: &Suite<'_>, _buf: &Coherent<[u8]>) -> Result {
+    Ok(())
+}
+
+/// How many times each context raises its cause in [`check_raised_from_every_cpu`].
+const SMP_RAISES: u32 = 32;
+
+/// Every context raises a cause of its own, [`SMP_RAISES`] times, each time waiting until the
+/// handler has counted it, all at once: the handler, on whichever CPU the interrupt comes,
+/// counts exactly what each context raised, and acknowledges all of it.
+fn check_raised_from_every_cpu(suite: &Suite<'_>, round: &str, irqs: &Interrupts<'_>) -> Result {
+    let regs = irqs.regs;
+    check_eq!(io_read!(regs, .irq_status), 0);
+    irqs.causes.xchg(0, Full);
+    let before = irqs.handled.load(Acquire);
+    let scope = smp::scope(&|ctx| {
+        let counted = &irqs.by_context[ctx];
+        for raised in 0..SMP_RAISES {
+            check_eq!(counted.load(Acquire), raised);
+            io_write!(regs, .irq_raise, smp_cause(ctx));
+            poll(|| counted.load(Acquire) != raised)?;
+        }
+        Ok(())
+    })?;
+    fsleep(SETTLE);
+    let counted: [u32; CONTEXTS] = core::array::from_fn(|ctx| irqs.by_context[ctx].load(Acquire));
+    suite.note(fmt!(
+        "summary: {}: {} contexts on CPUs {:?} raised a cause {} times each; the handler \
+         counted {:?} in {} interrupts",
+        round,
+        CONTEXTS,
+        scope.ran_on,
+        SMP_RAISES,
+        counted,
+        irqs.handled.load(Acquire).wrapping_sub(before)
+    ));
+    scope.result()?;
+    check!(scope.spread());
+    check_eq!(counted, [SMP_RAISES; CONTEXTS]);
+    check_eq!(irqs.causes.xchg(0, Full) & !SMP_CAUSES, 0);
+    check_eq!(io_read!(regs, .irq_status), 0);
+    Ok(())
+}
+
 /// Has the device compute factorials, polling its status; returns the last one computed.
 fn check_factorials(suite: &Suite<'_>, regs: Mmio<'_, EduRegs>) -> Result<(u32, u32)> {
     let computing = || regs.read(STATUS).computing().into_bool();
@@ -569,6 +773,8 @@ struct Interrupts<'a> {
     dma: Atomic<u32>,
     /// Interrupts that found any other cause pending ([`RAISED`]).
     other: Atomic<u32>,
+    /// For each context of [`check_raised_from_every_cpu`], the interrupts that found its cause.
+    by_context: [Atomic<u32>; CONTEXTS],
 }
 
 impl irq::Handler for Interrupts<'_> {
@@ -590,8 +796,18 @@ impl irq::Handler for Interrupts<'_> {
         if pending & DMA_DONE != 0 {
             self.dma.add(1, Relaxed);
         }
-        if pending & !(FACTORIAL_DONE | DMA_DONE) != 0 {
+        if pending & !(FACTORIAL_DONE | DMA_DONE | SMP_CAUSES) != 0 {
             self.other.add(1, Relaxed);
+        }
+        if pending & SMP_CAUSES != 0 {
+            // A context raises its cause again once it sees it counted: the acknowledgement must
+            // have reached the device by then, which a read from the device makes sure of.
+            let _ = io_read!(self.regs, .irq_status);
+            for ctx in 0..CONTEXTS {
+                if pending & smp_cause(ctx) != 0 {
+                    self.by_context[ctx].fetch_add(1, Release);
+                }
+            }
         }
         // Publishes the causes, and the acknowledgement before it, to whoever sees the count.
         self.handled.fetch_add(1, Release);
@@ -728,8 +944,9 @@ struct Round {
     name: &'static str,
     /// The interrupt types it may allocate, the best first.
     types: fn() -> IrqTypes,
-    /// Its cases, in order: a factorial, DMA transfers and `irq_raise` interrupt.
-    cases: [&'static str; 3],
+    /// Its cases, in order: a factorial, DMA transfers and `irq_raise` interrupt, then every CPU
+    /// raises causes at once.
+    cases: [&'static str; 4],
 }
 
 /// The rounds of interrupts: MSI-X, MSI or INTx, the first that the device offers (edu has an MSI
@@ -739,19 +956,29 @@ const ROUNDS: [Round; 2] = [
     Round {
         name: "interrupt",
         types: IrqTypes::all,
-        cases: ["interrupt_factorial", "interrupt_dma", "interrupt_raised"],
+        cases: [
+            "interrupt_factorial",
+            "interrupt_dma",
+            "interrupt_raised",
+            "interrupt_raised_from_every_cpu",
+        ],
     },
     Round {
         name: "intx",
         types: || IrqTypes::default().with(IrqType::Intx),
-        cases: ["intx_factorial", "intx_dma", "intx_raised"],
+        cases: [
+            "intx_factorial",
+            "intx_dma",
+            "intx_raised",
+            "intx_raised_from_every_cpu",
+        ],
     },
 ];
 
 /// The cases of the suite, in the order [`exercise`] reports them, the rounds' last. On
 /// architectures where a declined access width is an external abort, the two narrow-width cases
 /// are reported as skipped.
-const CASES: [&str; 19] = ktap::join(&[
+const CASES: [&str; 23] = ktap::join(&[
     &[
         "identification",
         "liveness",
@@ -763,9 +990,11 @@ const CASES: [&str; 19] = ktap::join(&[
         "interrupt_status",
         "split_writes_in_order",
         "factorial",
+        "registers_from_every_cpu",
         "dma_address_of_projections",
         "dma_round_trip",
         "dma",
+        "coherent_shared_by_every_cpu",
     ],
     &ROUNDS[0].cases,
     &ROUNDS[1].cases,
@@ -795,7 +1024,7 @@ fn exercise_interrupts(
     let &Round {
         name: round,
         types,
-        cases: [factorial_case, dma_case, raised_case],
+        cases: [factorial_case, dma_case, raised_case, every_cpu_case],
     } = round;
     // Nothing left pending by the checks before: the first interrupt is one of ours.
     io_write!(regs, .irq_ack, io_read!(regs, .irq_status));
@@ -822,6 +1051,7 @@ fn exercise_interrupts(
         factorial: Atomic::new(0),
         dma: Atomic::new(0),
         other: Atomic::new(0),
+        by_context: [const { Atomic::new(0) }; CONTEXTS],
     }? Error);
     // SAFETY: The registration is dropped at the end of this function, never forgotten.
     let registration = unsafe { Registration::new(request, Flags::SHARED, c"io_edu", handler) };
@@ -850,7 +1080,7 @@ fn exercise_interrupts(
     });
     suite.case(raised_case, result.map(|_| ()));
 
-    // `free_irq()` waits for a handler that is running; the vectors go after the handler.
+    // The summary's counts are those of the three cases above.
     let counts = InterruptCounts {
         kind,
         handled: irqs.handled.load(Acquire),
@@ -859,6 +1089,10 @@ fn exercise_interrupts(
         dma: irqs.dma.load(Relaxed),
         other: irqs.other.load(Relaxed),
     };
+    let result = check_raised_from_every_cpu(suite, round, irqs);
+    suite.case(every_cpu_case, result);
+
+    // `free_irq()` waits for a handler that is running; the vectors go after the handler.
     drop(registration);
     drop(vectors);
     suite.note(fmt!("{}: handler and vectors freed", round));
@@ -1014,6 +1248,8 @@ fn exercise(pdev: &pci::Device<Core<'_>>, suite: &mut Suite<'_>, summary: &mut S
     let result = check_factorials(suite, regs);
     summary.factorial = result.ok();
     suite.case("factorial", result.map(|_| ()));
+    let result = check_registers_from_every_cpu(suite, regs);
+    suite.case("registers_from_every_cpu", result);
 
     // The device's DMA mask, as the module parameter gives it (tests/harness/boot.sh sets
     // both).
@@ -1034,6 +1270,8 @@ fn exercise(pdev: &pci::Device<Core<'_>>, suite: &mut Suite<'_>, summary: &mut S
         summary.dma_bytes = 2 * XFER_LEN;
     }
     suite.case("dma", result.map(|_| ()));
+    let result = check_coherent_shared(suite, regs, &buf);
+    suite.case("coherent_shared_by_every_cpu", result);
 
     let mut result = Ok(());
     for round in &ROUNDS {
@@ -1053,6 +1291,247 @@ fn exercise(pdev: &pci::Device<Core<'_>>, suite: &mut Suite<'_>, summary: &mut S
     result
 }
 
+// ---- Hot-unplug under load (`hotplug=1`) ----
+
+/// BAR0, managed by devres: revoked when the device goes.
+type EduBar<'a> = pci::Bar<'a, { size_of::<EduRegs>() }>;
+type EduDevres = DevresLt<EduBar<'static>>;
+
+/// The register block of a BAR: the base of a BAR is aligned, which is checked at runtime.
+fn bar_regs<'a>(bar: &'a EduBar<'_>) -> Result<Mmio<'a, EduRegs>> {
+    Ok(bar.try_as_region::<EduRegion>()?.cast::<EduRegs>())
+}
+
+/// What the loops, the interrupt handler and the driver share in hot-plug mode.
+struct HotplugShared {
+    bar: EduDevres,
+    /// Open while the loops may write; the remove path revokes it, which waits until no write is
+    /// in flight.
+    writes: Pin<KBox<Revocable<()>>>,
+    /// Per context: the interrupts it raised with its cause, and those the handler counted.
+    raised: [Atomic<u32>; CONTEXTS],
+    handled: [Atomic<u32>; CONTEXTS],
+    /// Interrupts with [`RAISED`], the probe's own, that the handler counted.
+    probe_raised: Atomic<u32>,
+    /// Interrupts that found no cause pending.
+    unclaimed: Atomic<u32>,
+}
+
+/// The loops' body: each round reads `id`, and while writes are open writes `liveness` and
+/// raises its own cause once the handler has counted the last one.
+struct Loads(Arc<HotplugShared>);
+
+impl loops::LoopBody for Loads {
+    const HANDLES: u32 = 1;
+
+    fn round(&self, ctx: usize) -> Result {
+        let shared = &*self.0;
+        let bar = shared.bar.try_access().ok_or(ENXIO)?;
+        let regs = bar_regs(&bar)?;
+        check_eq!(io_read!(regs, .id), EDU_ID);
+        if let Some(_open) = shared.writes.try_access() {
+            let raised = shared.raised[ctx].load(Relaxed);
+            // CAST: A context number is tiny.
+            let value = ((ctx as u32 + 1) << 24) | (raised & 0xff_ffff);
+            io_write!(regs, .liveness, value);
+            check!((1..=CONTEXTS as u32).contains(&(!io_read!(regs, .liveness) >> 24)));
+            if shared.handled[ctx].load(Acquire) == raised {
+                shared.raised[ctx].store(raised + 1, Relaxed);
+                io_write!(regs, .irq_raise, smp_cause(ctx));
+            }
+        }
+        Ok(())
+    }
+
+    fn granted(&self) -> u32 {
+        let bar = &self.0.bar;
+        u32::from(bar.try_access().is_some() | bar.try_access_with(|_| ()).is_some())
+    }
+}
+
+/// The interrupt handler of hot-plug mode: counts each context's cause, through the managed BAR
+/// (a handler that finds it revoked claims nothing).
+struct HotplugIrq(Arc<HotplugShared>);
+
+impl irq::Handler for HotplugIrq {
+    fn handle(&self) -> IrqReturn {
+        let shared = &*self.0;
+        let Some(bar) = shared.bar.try_access() else {
+            return IrqReturn::None;
+        };
+        let Ok(regs) = bar_regs(&bar) else {
+            return IrqReturn::None;
+        };
+        let pending = io_read!(regs, .irq_status);
+        if pending == 0 {
+            shared.unclaimed.add(1, Relaxed);
+            return IrqReturn::None;
+        }
+        io_write!(regs, .irq_ack, pending);
+        // The acknowledgement reaches the device before the counts say so.
+        let _ = io_read!(regs, .irq_status);
+        for ctx in 0..CONTEXTS {
+            if pending & smp_cause(ctx) != 0 {
+                shared.handled[ctx].fetch_add(1, Release);
+            }
+        }
+        if pending & RAISED != 0 {
+            shared.probe_raised.fetch_add(1, Release);
+        }
+        IrqReturn::Handled
+    }
+}
+
+/// The device's interrupt vector and its handler's registration, kept for as long as the device
+/// is bound: the registration borrows the vectors, so both live in one owner, which frees the
+/// registration first.
+struct BoundIrq<'bound> {
+    registration: ManuallyDrop<Pin<KBox<Registration<'bound, HotplugIrq>>>>,
+    /// Owned: it comes from `KBox::into_raw()`, and [`Drop`] frees it after the registration.
+    vectors: NonNull<IrqVectorRegistration<'bound>>,
+}
+
+// SAFETY: `BoundIrq` owns what `vectors` points to as a `KBox` would, and the vectors may be sent
+// to another thread; so may the registration.
+unsafe impl Send for BoundIrq<'_> {}
+
+impl<'bound> BoundIrq<'bound> {
+    /// Allocates one MSI (or MSI-X) vector of the device and registers `handler` for it.
+    fn request(pdev: &'bound pci::Device<Bound>, handler: HotplugIrq) -> Result<Self> {
+        let msi = IrqTypes::default().with(IrqType::Msi).with(IrqType::MsiX);
+        let vectors = KBox::new(pdev.alloc_irq_vectors(1, 1, msi)?, GFP_KERNEL)?;
+        let vectors = NonNull::from(KBox::leak(vectors));
+        let free = ScopeGuard::new(|| {
+            // SAFETY: Nothing borrows the vectors if the registration below failed.
+            drop(unsafe { KBox::from_raw(vectors.as_ptr()) })
+        });
+        // SAFETY: The vectors stay where they are until `drop` (or the guard above) frees them,
+        // and that happens only after the registration that borrows them is gone.
+        let borrowed: &'bound IrqVectorRegistration<'bound> = unsafe { vectors.as_ref() };
+        let request = IrqRequest::from(borrowed.index(0)?);
+        // SAFETY: The registration is dropped in `drop`, never forgotten.
+        let registration = unsafe {
+            Registration::new(request, Flags::SHARED, c"io_edu", Ok::<_, Error>(handler))
+        };
+        let registration = KBox::pin_init(registration, GFP_KERNEL)?;
+        free.dismiss();
+        Ok(Self {
+            registration: ManuallyDrop::new(registration),
+            vectors,
+        })
+    }
+}
+
+impl Drop for BoundIrq<'_> {
+    fn drop(&mut self) {
+        // SAFETY: Dropped once, here, before the vectors it borrows. `free_irq()` waits for a
+        // handler that is running.
+        unsafe { ManuallyDrop::drop(&mut self.registration) };
+        // SAFETY: `vectors` came from `KBox::leak()` in `request`, and nothing borrows it any
+        // more.
+        drop(unsafe { KBox::from_raw(self.vectors.as_ptr()) });
+    }
+}
+
+/// What a device bound in hot-plug mode keeps. The interrupt is declared first, so it is freed
+/// first.
+struct Hotplug<'bound> {
+    _irq: BoundIrq<'bound>,
+    shared: Arc<HotplugShared>,
+    loops: Arc<loops::LoopsAtRelease<Loads>>,
+    instance: u32,
+}
+
+/// The probe's checks in hot-plug mode, on a device just added: identification, `liveness`, a
+/// factorial.
+fn hotplug_checks(regs: Mmio<'_, EduRegs>) -> Result {
+    check_eq!(io_read!(regs, .id), EDU_ID);
+    for value in [0x1234_5678u32, 0xa5a5_5a5a] {
+        io_write!(regs, .liveness, value);
+        check_eq!(io_read!(regs, .liveness), !value);
+    }
+    const N: u32 = 10;
+    io_write!(regs, .factorial, N);
+    poll(|| !regs.read(STATUS).computing().into_bool())?;
+    check_eq!(io_read!(regs, .factorial), factorial(N));
+    Ok(())
+}
+
+/// Probes in hot-plug mode: checks the device, hands the BAR to devres, requests the interrupt
+/// (checked with one raised cause) and starts a loop on each CPU.
+fn hotplug_probe<'bound>(
+    pdev: &'bound pci::Device<Core<'_>>,
+    instance: u32,
+) -> Result<Hotplug<'bound>> {
+    // Registered before the BAR, so released after it: the loops meet the revocation.
+    let loops = loops::LoopsAtRelease::register(pdev.as_ref(), instance)?;
+    let bar: EduBar<'_> = pdev.iomap_region_sized(0, c"io_edu")?;
+    hotplug_checks(bar_regs(&bar)?)?;
+    let shared = Arc::new(
+        HotplugShared {
+            bar: bar.into_devres()?,
+            writes: KBox::pin_init(Revocable::new(()), GFP_KERNEL)?,
+            raised: [const { Atomic::new(0) }; CONTEXTS],
+            handled: [const { Atomic::new(0) }; CONTEXTS],
+            probe_raised: Atomic::new(0),
+            unclaimed: Atomic::new(0),
+        },
+        GFP_KERNEL,
+    )?;
+    let irq = BoundIrq::request(pdev, HotplugIrq(shared.clone()))?;
+    {
+        let bar = shared.bar.access(pdev.as_ref())?;
+        let regs = bar_regs(bar)?;
+        io_write!(regs, .irq_ack, io_read!(regs, .irq_status));
+        io_write!(regs, .irq_raise, RAISED);
+        poll(|| shared.probe_raised.load(Acquire) == 1)?;
+        check_eq!(io_read!(regs, .irq_status), 0);
+    }
+    loops.start(Loads(shared.clone()))?;
+    Ok(Hotplug {
+        _irq: irq,
+        shared,
+        loops,
+        instance,
+    })
+}
+
+impl Hotplug<'_> {
+    /// The remove path, with the device still bound: stops the loops' writes and interrupts,
+    /// waits for the handler to count the last ones, then checks that it counted exactly what
+    /// each loop raised. The loops go on reading `id` until devres revokes the BAR.
+    fn unbind(&self, pdev: &pci::Device<Core<'_>>) {
+        let shared = &*self.shared;
+        // Waits for every write in flight: none starts after it.
+        shared.writes.revoke();
+        let settled = poll(|| {
+            (0..CONTEXTS).all(|c| shared.handled[c].load(Acquire) == shared.raised[c].load(Relaxed))
+        });
+        let raised: [u32; CONTEXTS] = core::array::from_fn(|c| shared.raised[c].load(Relaxed));
+        let handled: [u32; CONTEXTS] = core::array::from_fn(|c| shared.handled[c].load(Acquire));
+        let status = shared
+            .bar
+            .access(pdev.as_ref())
+            .and_then(|bar| Ok(io_read!(bar_regs(bar)?, .irq_status)));
+        let agrees = settled.is_ok()
+            && raised == handled
+            && raised.iter().all(|&r| r > 0)
+            && status == Ok(0);
+        pr_info!(
+            "hotplug: unbind {} #{}: {}: interrupts raised {:?}, handled {:?}, irq_status {:?}, \
+             {} unclaimed, {} rounds\n",
+            pdev.as_ref().name(),
+            self.instance,
+            if agrees { "agrees" } else { "DISAGREES" },
+            raised,
+            handled,
+            status,
+            shared.unclaimed.load(Relaxed),
+            self.loops.loops().map_or(0, |loops| loops.rounds())
+        );
+    }
+}
+
 struct EduDriver;
 
 kernel::pci_device_table!(
@@ -1065,7 +1544,8 @@ kernel::pci_device_table!(
 
 impl pci::Driver for EduDriver {
     type IdInfo = ();
-    type Data<'bound> = ();
+    /// In hot-plug mode, what the device keeps while bound.
+    type Data<'bound> = Option<Hotplug<'bound>>;
     const ID_TABLE: pci::IdTable<Self::IdInfo> = &PCI_TABLE;
 
     fn probe<'bound>(
@@ -1078,12 +1558,24 @@ impl pci::Driver for EduDriver {
         pdev.enable_device_mem()?;
         pdev.set_master();
 
+        if module_parameters::hotplug.value() {
+            return loops::probe(pdev.as_ref(), |instance| {
+                hotplug_probe(pdev, instance).map(Some)
+            });
+        }
         ktap::probe_suite("io_edu", pdev.as_ref(), &CASES, |suite| {
             let mut summary = Summary::default();
             let result = exercise(pdev, suite, &mut summary);
             summary.print(suite);
             result
-        })
+        })?;
+        Ok(None)
+    }
+
+    fn unbind<'bound>(pdev: &'bound pci::Device<Core<'_>>, this: Pin<&Self::Data<'bound>>) {
+        if let Some(hotplug) = &*this {
+            hotplug.unbind(pdev);
+        }
     }
 }
 
@@ -1101,6 +1593,10 @@ kernel::module_pci_driver! {
         fault_walk: bool {
             default: false,
             description: "No KTAP, and any failed check fails the probe: the fault walk",
+        },
+        hotplug: bool {
+            default: false,
+            description: "Keep the device, with I/O loops on every CPU, for hot-unplug tests",
         },
     },
 }

@@ -20,11 +20,24 @@
 //! offset shows in the file. The observer checks BAR2 from offset 0x10000 on, which nothing after
 //! this driver writes (the device test driver uses the first 16 KiB).
 //!
+//! With several CPUs, a work item on each writes its own slot of the shared memory at once
+//! ([`SMP_AREA`]): counters incremented through the BAR and a stripe of bytes, all exact at the
+//! end, in the guest and in the file; and one 64-bit location that one CPU writes with single
+//! 64-bit accesses while the others read it, none of them ever seeing half of one value and half
+//! of the other (`samples/common/smp.rs`).
+//!
+//! Loaded with `hotplug=1` (the hotplug stage, `tests/harness/hotplug.sh`), the driver keeps the
+//! device: a short check at each probe, then a loop on each CPU that increments its own counter
+//! in the shared memory ([`HOTPLUG_AREA`]) through a `Devres`-managed BAR until the device is
+//! removed. The remove path stops the increments and checks each counter against its loop's own
+//! count, and prints them; the harness then reads the same counters in the file from outside.
+//!
 //! QEMU must be started with `-object memory-backend-file,id=shm,size=1M,share=on,mem-path=FILE
 //! -device ivshmem-plain,memdev=shm` (or `memory-backend-ram` without the observer).
 
 use kernel::{
     device::Core,
+    devres::DevresLt,
     io::{
         io_project,
         io_read,
@@ -42,13 +55,27 @@ use kernel::{
     },
     pci,
     prelude::*,
-    sizes::SZ_1M, //
+    revocable::Revocable,
+    sizes::SZ_1M,
+    sync::{
+        atomic::{
+            Atomic,
+            Relaxed, //
+        },
+        Arc,
+    }, //
 };
 
 #[path = "common/check.rs"]
 mod checks;
 #[path = "common/ktap.rs"]
 mod ktap;
+#[path = "common/loops.rs"]
+mod loops;
+#[path = "common/smp.rs"]
+mod smp;
+
+use smp::CONTEXTS;
 
 use checks::{
     check,
@@ -143,7 +170,7 @@ const _: () = {
 
 /// The cases of the suite, in the order [`exercise`] reports them: the BAR and the host's bytes,
 /// the copy of the whole BAR and those of [`COPIES`], then errors, moves and fills.
-const CASES: [&str; 34] = ktap::join(&[
+const CASES: [&str; 36] = ktap::join(&[
     &[
         "byte_view_of_whole_bar",
         "host_pattern_seen",
@@ -156,6 +183,8 @@ const CASES: [&str; 34] = ktap::join(&[
         "copy_from_view_memmove",
         "fill_windows",
         "fill_whole_bar",
+        "counters_from_every_cpu",
+        "single_access_64bit_never_torn",
     ],
 ]);
 
@@ -521,6 +550,115 @@ fn host_pattern_seen(mem: MemView<'_>, scratch: &mut [u8]) -> Result {
     Ok(())
 }
 
+/// Where the checks from several CPUs write, in the part of the BAR that the observer checks:
+/// one [`SmpSlot`] per context, then the 64-bit location of [`single_access_64bit`] at
+/// [`SINGLE_AT`]. `tests/harness/observer.py` models what they leave:
+///
+/// - slot `c` at `SMP_AREA + 64 * c`: `count32` [`SMP_ROUNDS`], `ctx` `c + 1`, `count64`
+///   [`SMP_ROUNDS`] times 0x1_0000_0001, and `stripe[i]` = [`stripe`]`(c, i)`;
+/// - at [`SINGLE_AT`]: [`smp::SINGLE_B`], the last value written there.
+const SMP_AREA: usize = 0xc_0000;
+const SINGLE_AT: usize = SMP_AREA + 0x100;
+/// How many times each context increments its counters.
+const SMP_ROUNDS: u32 = 500;
+
+/// A context's slot of [`SMP_AREA`].
+#[repr(C)]
+#[derive(FromBytes, IntoBytes)]
+struct SmpSlot {
+    count32: u32,
+    ctx: u32,
+    count64: u64,
+    stripe: [u8; 48],
+}
+
+const _: () = assert!(size_of::<SmpSlot>() == 64);
+
+/// Byte `i` of context `ctx`'s stripe.
+fn stripe(ctx: usize, i: usize) -> u8 {
+    // CAST: Truncation to the low byte is the pattern.
+    (ctx * 0x40 + i * 3 + 1) as u8
+}
+
+/// Context `ctx`'s slot.
+fn smp_slot(mem: MemView<'_>, ctx: usize) -> Result<Mmio<'_, SmpSlot>> {
+    let at = SMP_AREA + ctx * size_of::<SmpSlot>();
+    io_project!(mem, [try: at..at + size_of::<SmpSlot>()]).try_cast::<SmpSlot>()
+}
+
+/// Reads a 64-bit counter that only the calling context writes: one access on a 64-bit kernel;
+/// on a 32-bit kernel, which has none, two 32-bit ones, the low half first.
+fn read_count(at: Mmio<'_, u64>) -> u64 {
+    #[cfg(CONFIG_64BIT)]
+    let value = at.read_val();
+    #[cfg(not(CONFIG_64BIT))]
+    let value = at.read_lo_hi();
+    value
+}
+
+/// Writes a 64-bit counter that only the calling context writes, as [`read_count`] reads it.
+fn write_count(at: Mmio<'_, u64>, value: u64) {
+    #[cfg(CONFIG_64BIT)]
+    at.write_val(value);
+    #[cfg(not(CONFIG_64BIT))]
+    at.write_lo_hi(value);
+}
+
+/// A context of [`counters_from_every_cpu`]: its counters, incremented through the BAR (each
+/// increment a read and a write), and its stripe, a byte at a time, next to the slots the other
+/// CPUs write at the same time.
+fn count_in_slot(mem: MemView<'_>, ctx: usize) -> Result {
+    let slot = smp_slot(mem, ctx)?;
+    // CAST: A context number is tiny.
+    io_write!(slot, .ctx, ctx as u32 + 1);
+    for round in 0..SMP_ROUNDS {
+        let count = io_read!(slot, .count32);
+        io_write!(slot, .count32, count + 1);
+        let count64 = io_project!(slot, .count64);
+        write_count(count64, read_count(count64) + 0x1_0000_0001);
+        let i = round as usize % 48;
+        io_write!(slot, .stripe[try: i], stripe(ctx, i));
+    }
+    Ok(())
+}
+
+/// Every context increments its own counters in the BAR at once; each must end exact.
+fn counters_from_every_cpu(suite: &Suite<'_>, mem: MemView<'_>) -> Result {
+    let scope = smp::scope(&|ctx| count_in_slot(mem, ctx))?;
+    suite.note(fmt!(
+        "summary: {} contexts on CPUs {:?} each incremented its counters {} times",
+        CONTEXTS,
+        scope.ran_on,
+        SMP_ROUNDS
+    ));
+    scope.result()?;
+    check!(scope.spread());
+    for ctx in 0..CONTEXTS {
+        let slot = smp_slot(mem, ctx)?.copy_read();
+        check_eq!(slot.count32, SMP_ROUNDS);
+        // CAST: As above.
+        check_eq!(slot.ctx, ctx as u32 + 1);
+        check_eq!(slot.count64, u64::from(SMP_ROUNDS) * 0x1_0000_0001);
+        for (i, &byte) in slot.stripe.iter().enumerate() {
+            check_eq!(byte, stripe(ctx, i));
+        }
+    }
+    Ok(())
+}
+
+/// One context writes [`smp::SINGLE_A`] and [`smp::SINGLE_B`] in turn to one 64-bit location
+/// of the BAR, with single 64-bit writes, while the others read it with single 64-bit reads, all
+/// at once: none may see anything but the two values (or the zero it held first).
+#[cfg(CONFIG_64BIT)]
+fn single_access_64bit(suite: &Suite<'_>, mem: MemView<'_>) -> Result {
+    let at = io_project!(mem, [try: SINGLE_AT..SINGLE_AT + 8]).try_cast::<u64>()?;
+    at.write_val(0);
+    let seen = smp::single_access(|| at.read_val(), |value| at.write_val(value))?;
+    seen.report(suite, "64-bit location")?;
+    check_eq!(at.read_val(), smp::SINGLE_B);
+    Ok(())
+}
+
 fn exercise(pdev: &pci::Device<Core<'_>>, suite: &mut Suite<'_>) -> Result {
     let bar = suite.step(
         "map_bar2",
@@ -562,6 +700,24 @@ fn exercise(pdev: &pci::Device<Core<'_>>, suite: &mut Suite<'_>) -> Result {
     suite.run("copy_from_view_memmove", || run.moves());
     suite.run("fill_windows", || run.fills());
     suite.run("fill_whole_bar", || run.clear());
+    let result = counters_from_every_cpu(suite, mem);
+    suite.case("counters_from_every_cpu", result);
+    #[cfg(CONFIG_64BIT)]
+    {
+        let result = single_access_64bit(suite, mem);
+        suite.case("single_access_64bit_never_torn", result);
+    }
+    #[cfg(not(CONFIG_64BIT))]
+    {
+        suite.skip(
+            "single_access_64bit_never_torn",
+            "a 32-bit kernel has no single 64-bit access",
+        );
+        // The value the observer expects there, in two halves.
+        io_project!(mem, [try: SINGLE_AT..SINGLE_AT + 8])
+            .try_cast::<u64>()?
+            .write_lo_hi(smp::SINGLE_B);
+    }
     // Checked from outside the guest, after the boot: not a case here.
     suite.step("observer_layout", write_layout(mem))?;
     suite.note(fmt!(
@@ -577,6 +733,151 @@ fn exercise(pdev: &pci::Device<Core<'_>>, suite: &mut Suite<'_>) -> Result {
     Ok(())
 }
 
+// ---- Hot-unplug under load (`hotplug=1`) ----
+
+/// Where the loops count, one [`HotSlot`] per context, 64 bytes apart. The harness reads the
+/// same bytes in the file behind the memory (`tests/harness/hotplug.py`): slot `c` at
+/// `HOTPLUG_AREA + 64 * c`, little-endian.
+const HOTPLUG_AREA: usize = 0xd_0000;
+/// A window that each probe writes and reads back.
+const SCRATCH: usize = 0xe_0000;
+const SCRATCH_LEN: usize = 4096;
+
+/// A loop's slot of [`HOTPLUG_AREA`].
+#[repr(C)]
+#[derive(FromBytes, IntoBytes)]
+struct HotSlot {
+    /// Increments by the loop; the remove path compares it with the loop's own count.
+    count: u64,
+    /// The probe that set the slot up, and the context, for the harness.
+    instance: u32,
+    ctx: u32,
+}
+
+/// The memory BAR, managed by devres: revoked when the device goes.
+type MemDevres = DevresLt<pci::Bar<'static, MEM_SIZE>>;
+
+/// What the loops share with the driver: the BAR through devres, the gate of the increments, and
+/// each loop's count of them.
+struct Loads {
+    bar: MemDevres,
+    /// Open while the loops may write; the remove path revokes it, which waits until no increment
+    /// is in flight.
+    writes: Pin<KBox<Revocable<()>>>,
+    counts: [Atomic<u64>; CONTEXTS],
+}
+
+/// Context `ctx`'s slot of [`HOTPLUG_AREA`].
+fn hot_slot<'a>(bar: &'a pci::Bar<'_, MEM_SIZE>, ctx: usize) -> Result<Mmio<'a, HotSlot>> {
+    bar.try_byte_window(HOTPLUG_AREA + ctx * 64, size_of::<HotSlot>())?
+        .try_cast::<HotSlot>()
+}
+
+impl loops::LoopBody for Loads {
+    const HANDLES: u32 = 1;
+
+    fn round(&self, ctx: usize) -> Result {
+        let bar = self.bar.try_access().ok_or(ENXIO)?;
+        let slot = hot_slot(&bar, ctx)?;
+        // Only this loop writes its slot: it holds what the loop counted.
+        let at = io_project!(slot, .count);
+        let count = read_count(at);
+        check_eq!(count, self.counts[ctx].load(Relaxed));
+        if let Some(_open) = self.writes.try_access() {
+            write_count(at, count + 1);
+            self.counts[ctx].add(1, Relaxed);
+        }
+        Ok(())
+    }
+
+    fn granted(&self) -> u32 {
+        u32::from(self.bar.try_access().is_some() | self.bar.try_access_with(|_| ()).is_some())
+    }
+}
+
+/// What a device bound in hot-plug mode keeps: its loops, stopped at release.
+struct Hotplug {
+    loops: Arc<loops::LoopsAtRelease<Loads>>,
+    instance: u32,
+}
+
+/// The probe's checks in hot-plug mode, on a device just added: a window of the shared memory
+/// written and read back, then the loops' slots set up for this probe.
+fn hotplug_checks(bar: &pci::Bar<'_, MEM_SIZE>, instance: u32) -> Result {
+    let window = bar.try_byte_window(SCRATCH, SCRATCH_LEN)?;
+    let mut data = KVec::from_elem(0u8, SCRATCH_LEN, GFP_KERNEL)?;
+    fill(&mut data, instance);
+    window.try_copy_from_slice(&data)?;
+    let mut back = KVec::from_elem(0u8, SCRATCH_LEN, GFP_KERNEL)?;
+    window.try_copy_to_slice(&mut back)?;
+    compare(&back, &data, SCRATCH)?;
+    for ctx in 0..CONTEXTS {
+        let slot = hot_slot(bar, ctx)?;
+        // CAST: A context number is tiny.
+        let want = HotSlot {
+            count: 0,
+            instance,
+            ctx: ctx as u32,
+        };
+        slot.copy_write(HotSlot { ..want });
+        let got = slot.copy_read();
+        check!(got.count == want.count && got.instance == want.instance && got.ctx == want.ctx);
+    }
+    Ok(())
+}
+
+/// Probes in hot-plug mode: checks the device, hands the BAR to devres and starts a loop on each
+/// CPU.
+fn hotplug_probe(pdev: &pci::Device<Core<'_>>, instance: u32) -> Result<Hotplug> {
+    // Registered before the BAR, so released after it: the loops meet the revocation.
+    let loops = loops::LoopsAtRelease::register(pdev.as_ref(), instance)?;
+    let bar = pdev.iomap_region_sized::<MEM_SIZE>(MEM_BAR, c"io_ivshmem")?;
+    hotplug_checks(&bar, instance)?;
+    loops.start(Loads {
+        bar: bar.into_devres()?,
+        writes: KBox::pin_init(Revocable::new(()), GFP_KERNEL)?,
+        counts: [const { Atomic::new(0) }; CONTEXTS],
+    })?;
+    Ok(Hotplug { loops, instance })
+}
+
+impl Hotplug {
+    /// The remove path, with the device still bound: stops the increments, then checks every
+    /// slot against its loop's count and prints the counts, which the harness finds in the file
+    /// too. The loops go on reading until devres revokes the BAR.
+    fn unbind(&self, pdev: &pci::Device<Core<'_>>) {
+        let name = pdev.as_ref().name();
+        let Some(loads) = self.loops.running(pdev.as_ref()) else {
+            return;
+        };
+        // Waits for every increment in flight: none starts after it.
+        loads.writes.revoke();
+        let counts: [u64; CONTEXTS] = core::array::from_fn(|ctx| loads.counts[ctx].load(Relaxed));
+        let agrees = loads.bar.access(pdev.as_ref()).is_ok_and(|bar| {
+            (0..CONTEXTS).all(|ctx| {
+                hot_slot(bar, ctx).is_ok_and(|slot| {
+                    let got = slot.copy_read();
+                    // CAST: As above.
+                    got.count == counts[ctx]
+                        && got.instance == self.instance
+                        && got.ctx == ctx as u32
+                })
+            })
+        });
+        pr_info!(
+            "hotplug: unbind {} #{}: {}: counters {:?}\n",
+            name,
+            self.instance,
+            if agrees && counts.iter().all(|&c| c > 0) {
+                "agrees"
+            } else {
+                "DISAGREES"
+            },
+            counts
+        );
+    }
+}
+
 struct IvshmemDriver;
 
 kernel::pci_device_table!(
@@ -590,7 +891,8 @@ kernel::pci_device_table!(
 
 impl pci::Driver for IvshmemDriver {
     type IdInfo = ();
-    type Data<'bound> = ();
+    /// In hot-plug mode, what the device keeps while bound.
+    type Data<'bound> = Option<Hotplug>;
     const ID_TABLE: pci::IdTable<Self::IdInfo> = &PCI_TABLE;
 
     fn probe<'bound>(
@@ -599,9 +901,21 @@ impl pci::Driver for IvshmemDriver {
     ) -> impl PinInit<Self::Data<'bound>, Error> + 'bound {
         pdev.enable_device_mem()?;
 
+        if module_parameters::hotplug.value() {
+            return loops::probe(pdev.as_ref(), |instance| {
+                hotplug_probe(pdev, instance).map(Some)
+            });
+        }
         ktap::probe_suite("io_ivshmem", pdev.as_ref(), &CASES, |suite| {
             exercise(pdev, suite)
-        })
+        })?;
+        Ok(None)
+    }
+
+    fn unbind<'bound>(pdev: &'bound pci::Device<Core<'_>>, this: Pin<&Self::Data<'bound>>) {
+        if let Some(hotplug) = &*this {
+            hotplug.unbind(pdev);
+        }
     }
 }
 
@@ -615,6 +929,10 @@ kernel::module_pci_driver! {
         fault_walk: bool {
             default: false,
             description: "No KTAP, and any failed check fails the probe: the fault walk",
+        },
+        hotplug: bool {
+            default: false,
+            description: "Keep the device, with I/O loops on every CPU, for hot-unplug tests",
         },
     },
 }

@@ -16,6 +16,10 @@
 //! and its end, and walks the extended capability list, each header against the PCI core's C
 //! read and each capability's offset against the core's own walker. A conventional device, or
 //! any device on a conventional machine, must refuse the extended view.
+//!
+//! Last, a work item on each CPU reads the header through the same view at once, each read the
+//! same as the probe's own copy (`samples/common/smp.rs`): configuration reads from several CPUs
+//! go through the PCI core's lock one at a time, whole.
 
 use kernel::{
     device::Core,
@@ -36,6 +40,8 @@ mod c_config;
 mod checks;
 #[path = "common/ktap.rs"]
 mod ktap;
+#[path = "common/smp.rs"]
+mod smp;
 
 use checks::{
     check,
@@ -357,14 +363,50 @@ fn check_extended(suite: &Suite<'_>, pdev: &pci::Device<Core<'_>>) -> Result {
     }
 }
 
+/// How many times each context of [`reads_from_every_cpu`] reads the header.
+const SMP_READS: usize = 10;
+
+/// Every context reads the first 64 bytes of the header through the one shared view, dword by
+/// dword, and the identification registers through the typed view, [`SMP_READS`] times at once:
+/// each read is what the probe read before (the status register aside, whose event bits may
+/// change).
+fn reads_from_every_cpu(suite: &Suite<'_>, cfg: ConfigView<'_>) -> Result {
+    let region = cfg.as_bytes();
+    let mut before = [0u32; 16];
+    for (i, dword) in before.iter_mut().enumerate() {
+        *dword = region.try_read32(4 * i)?;
+    }
+    let scope = smp::scope(&|_ctx| {
+        for _ in 0..SMP_READS {
+            for (i, &want) in before.iter().enumerate() {
+                // The command and status registers share dword 1: only the command is compared.
+                let mask = if i == 1 { 0xffff } else { u32::MAX };
+                check_eq!(region.try_read32(4 * i)? & mask, want & mask);
+            }
+            check_eq!(io_read!(cfg, .header.vendor_id), before[0] as u16);
+            check_eq!(io_read!(cfg, .header.device_id), (before[0] >> 16) as u16);
+        }
+        Ok(())
+    })?;
+    suite.note(fmt!(
+        "{} contexts on CPUs {:?} read the header {} times each",
+        smp::CONTEXTS,
+        scope.ran_on,
+        SMP_READS
+    ));
+    scope.result()?;
+    check!(scope.spread());
+    Ok(())
+}
+
 /// The cases before and after `bars`, which only a device with a type 0 header has.
 const BEFORE_BARS: [&str; 3] = ["ids", "whole_header_copy", "class"];
-const AFTER_BARS: [&str; 2] = ["capabilities", "extended_space"];
+const AFTER_BARS: [&str; 3] = ["capabilities", "extended_space", "reads_from_every_cpu"];
 
 /// The cases of a device with a type 0 header, in the order [`exercise`] reports them.
-const CASES: [&str; 6] = ktap::join(&[&BEFORE_BARS, &["bars"], &AFTER_BARS]);
+const CASES: [&str; 7] = ktap::join(&[&BEFORE_BARS, &["bars"], &AFTER_BARS]);
 /// The cases of a device with a header of another layout, which has no type 0 BARs.
-const CASES_WITHOUT_BARS: [&str; 5] = ktap::join(&[&BEFORE_BARS, &AFTER_BARS]);
+const CASES_WITHOUT_BARS: [&str; 6] = ktap::join(&[&BEFORE_BARS, &AFTER_BARS]);
 
 /// Checks the device, whose header layout (bits 6:0 of the header type register) the PCI core
 /// read as `layout`.
@@ -387,6 +429,8 @@ fn exercise(pdev: &pci::Device<Core<'_>>, suite: &mut Suite<'_>, layout: Result<
     suite.case("capabilities", result);
     let result = check_extended(suite, pdev);
     suite.case("extended_space", result);
+    let result = reads_from_every_cpu(suite, cfg);
+    suite.case("reads_from_every_cpu", result);
     Ok(())
 }
 

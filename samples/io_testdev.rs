@@ -18,10 +18,21 @@
 //! and not counted; 16- and 32-bit writes that carry the same byte to the same port reach the
 //! device, which counts them. The counts are read through the memory BAR.
 //!
+//! With four CPUs, the same counted write comes from a work item on each CPU at once, through one
+//! shared `&Bar` of each BAR: the device's count must be exactly the sum of their writes
+//! (`samples/common/smp.rs`).
+//!
+//! Loaded with `hotplug=1` (the hotplug stage, `tests/harness/hotplug.sh`), the driver instead
+//! keeps the device: a short check at each probe, then a loop on each CPU that writes the counted
+//! byte through a `Devres`-managed BAR, until the device is removed. The remove path stops the
+//! writes and checks the device's count against the loops' own; the loops then meet the revoked
+//! BARs, and are stopped once devres has revoked them ([`hotplug`]).
+//!
 //! QEMU must be started with `-device pci-testdev`.
 
 use kernel::{
     device::Core,
+    devres::DevresLt,
     io::{
         io_project,
         io_read,
@@ -34,15 +45,31 @@ use kernel::{
     },
     pci,
     prelude::*,
+    revocable::Revocable,
+    sync::{
+        atomic::{
+            Atomic,
+            Relaxed, //
+        },
+        Arc,
+    },
 };
 
 #[path = "common/check.rs"]
 mod checks;
 #[path = "common/ktap.rs"]
 mod ktap;
+#[path = "common/loops.rs"]
+mod loops;
+#[path = "common/smp.rs"]
+mod smp;
 
-use checks::check_eq;
+use checks::{
+    check,
+    check_eq, //
+};
 use ktap::Suite;
+use smp::CONTEXTS;
 
 /// The header at the start of both BARs.
 #[repr(C)]
@@ -175,12 +202,59 @@ fn port_widths(mem: &MemBar<'_>, ports: &PortBar<'_>) -> Result<[u32; 3]> {
     Ok([byte, word, count()])
 }
 
+/// How many times each context writes the counted byte, on each BAR.
+const SMP_WRITES: u32 = 250;
+
+/// Has every context of [`smp::scope`] write test `index`'s byte to its offset [`SMP_WRITES`]
+/// times, all through the one shared `bar`, and returns the device's count, which must be exactly
+/// the sum of their writes: the device sees every write of every CPU once.
+fn counted_from_every_cpu<'a, const SIZE: usize, H>(
+    suite: &Suite<'_>,
+    bar: H,
+    index: u8,
+    what: &str,
+) -> Result
+where
+    H: Io<'a, Target = Region<SIZE>> + Sync,
+    H::Backend: IoCapable<u8> + IoCapable<Le32> + IoCopyable,
+{
+    let header = bar.cast::<Header>();
+    header.write_reg(TEST::zeroed().with_index(index));
+    let (data, at) = (
+        io_read!(header, .data),
+        io_read!(header, .offset).get() as usize,
+    );
+    check_eq!(io_read!(header, .count).get(), 0);
+    let scope = smp::scope(&|_ctx| {
+        for _ in 0..SMP_WRITES {
+            bar.try_write8(data, at)?;
+        }
+        Ok(())
+    })?;
+    scope.result()?;
+    let count = io_read!(header, .count).get();
+    suite.note(fmt!(
+        "summary: {}: {} contexts on CPUs {:?} wrote {:#04x} {} times each: the device counted {}",
+        what,
+        CONTEXTS,
+        scope.ran_on,
+        data,
+        SMP_WRITES,
+        count
+    ));
+    check!(scope.spread());
+    check_eq!(count, CONTEXTS as u32 * SMP_WRITES);
+    Ok(())
+}
+
 /// The cases of the suite, in the order [`exercise`] reports them.
-const CASES: [&str; 4] = [
+const CASES: [&str; 6] = [
     "bar_spaces",
     "memory_bar0",
     "port_bar1",
     "port_widths_seen_by_device",
+    "memory_writes_from_every_cpu_counted",
+    "port_writes_from_every_cpu_counted",
 ];
 
 fn exercise(pdev: &pci::Device<Core<'_>>, suite: &mut Suite<'_>) -> Result {
@@ -221,9 +295,135 @@ fn exercise(pdev: &pci::Device<Core<'_>>, suite: &mut Suite<'_>) -> Result {
         check_eq!(counts?, [0, 1, 2]);
         Ok(())
     });
+    let result = counted_from_every_cpu(suite, &mem, NO_EVENTFD, "memory");
+    suite.case("memory_writes_from_every_cpu_counted", result);
+    let result = counted_from_every_cpu(suite, &ports, NO_EVENTFD, "ports");
+    suite.case("port_writes_from_every_cpu_counted", result);
     // Leave the device with the first test selected, as the stock sample does.
     (&mem).write8(NO_EVENTFD, 0);
     Ok(())
+}
+
+// ---- Hot-unplug under load (`hotplug=1`) ----
+
+/// The memory BAR, managed by devres: revoked when the device goes.
+type MemDevres = pci::DevresBar<{ size_of::<Header>() }>;
+/// The port BAR, likewise.
+type PortDevres = DevresLt<pci::PortBar<'static, { size_of::<Header>() }>>;
+
+/// What the loops share with the driver: both BARs through devres, the gate of the counted
+/// writes, and each loop's count of the writes it made.
+struct Loads {
+    mem: MemDevres,
+    ports: PortDevres,
+    /// Open while the loops may write; the remove path revokes it, which waits until no write is
+    /// in flight.
+    writes: Pin<KBox<Revocable<()>>>,
+    /// The selected test's byte and offset, and its header's width, as the probe read them.
+    data: u8,
+    at: usize,
+    width: u8,
+    written: [Atomic<u32>; CONTEXTS],
+}
+
+impl loops::LoopBody for Loads {
+    const HANDLES: u32 = 2;
+
+    fn round(&self, ctx: usize) -> Result {
+        let mem = self.mem.try_access().ok_or(ENXIO)?;
+        let ports = self.ports.try_access().ok_or(ENXIO)?;
+        // The counted write, and its count, both within the gate.
+        if let Some(_open) = self.writes.try_access() {
+            (&*mem).try_write8(self.data, self.at)?;
+            self.written[ctx].add(1, Relaxed);
+        }
+        // A read of each BAR, whatever the gate says: the header as the probe found it.
+        check_eq!(io_read!((&*mem).cast::<Header>(), .width), self.width);
+        check_eq!(io_read!((&*ports).cast::<Header>(), .width), self.width);
+        Ok(())
+    }
+
+    fn granted(&self) -> u32 {
+        let mem = self.mem.try_access().is_some() | self.mem.try_access_with(|_| ()).is_some();
+        let ports =
+            self.ports.try_access().is_some() | self.ports.try_access_with(|_| ()).is_some();
+        u32::from(mem) | u32::from(ports) << 1
+    }
+}
+
+/// What a device bound in hot-plug mode keeps: its loops, stopped at release.
+struct Hotplug {
+    loops: Arc<loops::LoopsAtRelease<Loads>>,
+    instance: u32,
+}
+
+/// The probe's checks in hot-plug mode, on a device just added: the counted test on both BARs,
+/// each selected through its own BAR and counting one write. Leaves the memory BAR's test
+/// selected.
+fn hotplug_checks(mem: &MemBar<'_>, ports: &PortBar<'_>) -> Result<Header> {
+    let (header, count) = run_test(ports, NO_EVENTFD)?;
+    check_eq!(header.name, no_eventfd_name("portio-"));
+    check_eq!(count, 1);
+    let (header, count) = run_test(mem, NO_EVENTFD)?;
+    check_eq!(header.name, no_eventfd_name("mmio-"));
+    check_eq!(count, 1);
+    // Selected again: the loops count from zero.
+    mem.cast::<Header>()
+        .write_reg(TEST::zeroed().with_index(NO_EVENTFD));
+    check_eq!(io_read!(mem.cast::<Header>(), .count).get(), 0);
+    Ok(header)
+}
+
+/// Probes in hot-plug mode: checks the device, hands both BARs to devres and starts a loop on
+/// each CPU.
+fn hotplug_probe(pdev: &pci::Device<Core<'_>>, instance: u32) -> Result<Hotplug> {
+    // Registered before the BARs, so released after them: the loops meet the revocation.
+    let loops = loops::LoopsAtRelease::register(pdev.as_ref(), instance)?;
+    let mem: MemBar<'_> = pdev.iomap_region_sized(0, c"io_testdev")?;
+    let ports: PortBar<'_> = pdev.iomap_port_region_sized(1, c"io_testdev")?;
+    let header = hotplug_checks(&mem, &ports)?;
+    loops.start(Loads {
+        mem: mem.into_devres()?,
+        ports: ports.into_devres()?,
+        writes: KBox::pin_init(Revocable::new(()), GFP_KERNEL)?,
+        data: header.data,
+        at: header.offset.get() as usize,
+        width: header.width,
+        written: [const { Atomic::new(0) }; CONTEXTS],
+    })?;
+    Ok(Hotplug { loops, instance })
+}
+
+impl Hotplug {
+    /// The remove path, with the device still bound: stops the counted writes, then checks that
+    /// the device counted exactly the writes the loops made. The loops go on reading until
+    /// devres revokes the BARs.
+    fn unbind(&self, pdev: &pci::Device<Core<'_>>) {
+        let name = pdev.as_ref().name();
+        let Some(loads) = self.loops.running(pdev.as_ref()) else {
+            return;
+        };
+        // Waits for every write in flight: none starts after it.
+        loads.writes.revoke();
+        let written: u32 = loads.written.iter().map(|w| w.load(Relaxed)).sum();
+        let counted = loads
+            .mem
+            .access(pdev.as_ref())
+            .map(|mem| io_read!(mem.cast::<Header>(), .count).get());
+        let verdict = if counted == Ok(written) && written > 0 {
+            "agrees"
+        } else {
+            "DISAGREES"
+        };
+        pr_info!(
+            "hotplug: unbind {} #{}: {}: the loops wrote {} times, the device counted {:?}\n",
+            name,
+            self.instance,
+            verdict,
+            written,
+            counted
+        );
+    }
 }
 
 struct TestdevDriver;
@@ -236,7 +436,8 @@ kernel::pci_device_table!(
 
 impl pci::Driver for TestdevDriver {
     type IdInfo = ();
-    type Data<'bound> = ();
+    /// In hot-plug mode, what the device keeps while bound.
+    type Data<'bound> = Option<Hotplug>;
     const ID_TABLE: pci::IdTable<Self::IdInfo> = &PCI_TABLE;
 
     fn probe<'bound>(
@@ -246,9 +447,21 @@ impl pci::Driver for TestdevDriver {
         // Memory and I/O port decoding: the port BAR needs both.
         pdev.enable_device()?;
 
+        if module_parameters::hotplug.value() {
+            return loops::probe(pdev.as_ref(), |instance| {
+                hotplug_probe(pdev, instance).map(Some)
+            });
+        }
         ktap::probe_suite("io_testdev", pdev.as_ref(), &CASES, |suite| {
             exercise(pdev, suite)
-        })
+        })?;
+        Ok(None)
+    }
+
+    fn unbind<'bound>(pdev: &'bound pci::Device<Core<'_>>, this: Pin<&Self::Data<'bound>>) {
+        if let Some(hotplug) = &*this {
+            hotplug.unbind(pdev);
+        }
     }
 }
 
@@ -262,6 +475,10 @@ kernel::module_pci_driver! {
         fault_walk: bool {
             default: false,
             description: "No KTAP, and any failed check fails the probe: the fault walk",
+        },
+        hotplug: bool {
+            default: false,
+            description: "Keep the device, with I/O loops on every CPU, for hot-unplug tests",
         },
     },
 }

@@ -32,8 +32,8 @@
 //! what a driver sees, case by case.
 //!
 //! On architectures where QEMU turns an access that no device decodes into an external abort
-//! (arm64's `virt` machine, as for the access widths edu declines), the MMIO accesses of a
-//! device that does not decode are not tried: those cases are reported as skipped.
+//! (the `virt` machine of arm64 and 32-bit arm, as for the access widths edu declines), the MMIO
+//! accesses of a device that does not decode are not tried: those cases are reported as skipped.
 
 use kernel::{
     bindings,
@@ -75,12 +75,11 @@ mod checks;
 #[path = "../samples/common/ktap.rs"]
 mod ktap;
 
-// `check!` is used only where an MMIO access that nothing decodes completes (x86).
-#[cfg_attr(not(CONFIG_X86), allow(unused_imports))]
-use checks::{
-    check,
-    check_eq, //
-};
+// Only the checks that access MMIO of a device that does not decode use `check!`, and only
+// where that access completes.
+#[cfg(CONFIG_X86)]
+use checks::check;
+use checks::check_eq;
 use ktap::Suite;
 
 /// The registers of edu's BAR0 that the driver uses.

@@ -104,30 +104,21 @@ walks_faults() {
 }
 
 make_initramfs() {
-	local list=$INITRAMFS/list ko hook
+	local ko hook
 	rm -rf "$INITRAMFS"
-	mkdir -p "$INITRAMFS" "$VIRTIO_DIR"
-	# The disk image and the guest's list of regions (which go in the
-	# initramfs) are made afresh for each boot.
+	mkdir -p "$INITRAMFS"
+	# Where the configuration has the virtio samples: the disk image and the
+	# guest's list of regions (which go in the initramfs), made afresh for
+	# each boot; the samples' hooks, what they check on the disk, and Linux's
+	# virtio modules for the comparison, in the initramfs's extra list
+	# (pack_initramfs, lib.sh).
 	if [ "$MACHINE" = default ] && has_virtio; then
+		mkdir -p "$VIRTIO_DIR"
 		python3 -B "$HARNESS/disk.py" prepare "$DISK_FILE" "$VIRTIO_DIR"
-	fi
-	{
-		echo "dir /dev 0755 0 0"
-		echo "nod /dev/console 0600 0 0 c 5 1"
-		for d in /bin /proc /sys /etc /lib /lib/modules /tmp /mnt; do
-			echo "dir $d 0755 0 0"
-		done
-		echo "file /bin/busybox $BUSYBOX 0755 0 0" # busybox-static
-		echo "file /init $HARNESS/init.sh 0755 0 0"
-		echo "file /etc/harness-modules $INITRAMFS/modules 0644 0 0"
-		echo "file /etc/harness-params $INITRAMFS/params 0644 0 0"
-		for ko in $(module_list); do
-			echo "file /lib/modules/${ko##*/} $ko 0644 0 0"
-		done
-		if [ "$MACHINE" = default ] && has_virtio; then
-			# The virtio samples' hooks, what they check on the disk, and
-			# Linux's virtio modules for the comparison.
+		virtio_c_modules | sed 's|.*/||' >"$VIRTIO_DIR/c-modules"
+		{
+			echo "dir /tmp 0755 0 0"
+			echo "dir /mnt 0755 0 0"
 			echo "dir /etc/harness-hooks 0755 0 0"
 			for hook in io_virtio_rng io_virtio_blk; do
 				echo "file /etc/harness-hooks/$hook $HARNESS/virtio.sh 0755 0 0"
@@ -140,10 +131,8 @@ make_initramfs() {
 			for ko in $(virtio_c_modules); do
 				echo "file /lib/modules/virtio/${ko##*/} $ko 0644 0 0"
 			done
-		fi
-	} >"$list"
-	module_list | sed 's|.*/||' >"$INITRAMFS/modules"
-	virtio_c_modules | sed 's|.*/||' >"$VIRTIO_DIR/c-modules"
+		} >"$INITRAMFS/extra-list"
+	fi
 	# The parameters /init gives a module, one "NAME PARAMETER..." line each.
 	for ko in "${!MODULE_PARAMS[@]}"; do
 		echo "$ko ${MODULE_PARAMS[$ko]}"
@@ -159,61 +148,18 @@ make_initramfs() {
 				grep -xF -f <(printf '%s\n' $FAULT_WALK_ONLY); } >"$INITRAMFS/fault-walk" ||
 			true
 	fi
-	echo "file /etc/harness-fault-walk $INITRAMFS/fault-walk 0644 0 0" >>"$list"
-	"$OBJ/usr/gen_init_cpio" "$list" | gzip -1 >"$INITRAMFS.cpio.gz"
+	pack_initramfs "$INITRAMFS" "" $(module_list)
 }
 
-# The machine for the configuration's architecture (CFG_ARCH is the kernel's
-# ARCH; UNAME_M is the same architecture as `uname -m` names it), the
-# busybox-static of that architecture (lib.sh), and the width of edu's DMA
-# mask there (EDU_DMA_BITS, below). -cpu max has a random number
-# instruction (RDRAND, arm64's RNDR), which makes the CRNG ready at once, so
-# `%p` (and a view's Debug output) prints hashed addresses rather than a
-# placeholder; on 32-bit arm, which has none, the virt machine's device tree
-# carries a seed (/chosen/rng-seed) that does the same.
-BUSYBOX=$(busybox_of "$CFG_ARCH")
-case $CFG_ARCH in
-x86_64)
-	QEMU=(qemu-system-x86_64 -cpu max -kernel "$OBJ/arch/x86/boot/bzImage")
-	CONSOLE=ttyS0
-	UNAME_M=x86_64
-	EDU_DMA_BITS=28
-	;;
-arm64)
-	# virt: a generic PCIe host bridge (with an I/O window for port BARs)
-	# behind an SMMUv3, which gives edu's 28-bit DMA mask addresses to use
-	# (tests/config/arm64.config).
-	QEMU=(qemu-system-aarch64 -M virt,iommu=smmuv3 -cpu max
-		-kernel "$OBJ/arch/arm64/boot/Image")
-	CONSOLE=ttyAMA0
-	UNAME_M=aarch64
-	EDU_DMA_BITS=28
-	;;
-arm)
-	# virt with a Cortex-A15: ARMv7 with LPAE, which the kernel is built
-	# for (tests/config/arm.config). With highmem (the default for a CPU
-	# with LPAE) the machine's PCIe host bridge has its ECAM and a 64-bit
-	# memory window above 4 GiB, where the kernel puts the 64-bit BARs: a
-	# physical address that a 32-bit usize cannot hold. RAM starts at 1 GiB
-	# and nothing translates the devices' DMA (32-bit arm has no SMMUv3
-	# driver), so edu gets a 32-bit DMA mask, which the RAM lies within.
-	QEMU=(qemu-system-arm -M virt,highmem=on -cpu cortex-a15
-		-kernel "$OBJ/arch/arm/boot/zImage")
-	CONSOLE=ttyAMA0
-	UNAME_M=armv7l
-	EDU_DMA_BITS=32
-	;;
-*)
-	echo "harness: no QEMU machine for ARCH=$CFG_ARCH" >&2
-	exit 1
-	;;
-esac
-QEMU+=(-m 512M -nographic -no-reboot)
-# Two CPUs where the configuration has the virtio samples: the virtio-blk
-# sample has a queue per CPU, and tests/config/virtio.config turns SMP on.
-# (A uniprocessor kernel, the arm one, warns at boot of a second CPU.)
-! has_virtio || QEMU+=(-smp 2)
+qemu_machine
+QEMU+=(-nographic)
 CMDLINE="console=$CONSOLE panic=-1 printk.devkmsg=on ${BOOT_CMDLINE:-}"
+# kmemleak (kmemleak.config) is for the fault walk and the hotplug stage,
+# which scan; the other boots never do, and tracking every allocation costs
+# them time under TCG.
+if grep -qx 'CONFIG_DEBUG_KMEMLEAK=y' "$OBJ/.config" && ! { [ "$MACHINE" = default ] && walks_faults; }; then
+	CMDLINE+=" kmemleak=off"
+fi
 # The parameters /init passes to a module, by module name.
 declare -A MODULE_PARAMS=()
 case $MACHINE in
@@ -228,13 +174,13 @@ default)
 	MODULE_PARAMS[io_edu]="dma_bits=$EDU_DMA_BITS"
 	MODULE_PARAMS[io_cookbook]="dma_bits=$EDU_DMA_BITS"
 	# The virtio samples' devices, modern only (virtio 1.x): a disk with a
-	# queue per CPU, whose image disk.py writes and checks, and an entropy
-	# source. Both access memory through the platform's DMA translation
+	# queue per CPU (GUEST_CPUS, lib.sh), whose image disk.py writes and
+	# checks, and an entropy source. Both access memory through the platform's DMA translation
 	# (VIRTIO_F_ACCESS_PLATFORM), as drivers must then give them DMA
 	# addresses: through arm64's SMMU as through x86_64's direct mapping.
 	if has_virtio; then
 		QEMU+=(-drive "file=$DISK_FILE,format=raw,if=none,id=disk,cache=writeback"
-			-device virtio-blk-pci,drive=disk,disable-legacy=on,iommu_platform=on,num-queues=2
+			-device "virtio-blk-pci,drive=disk,disable-legacy=on,iommu_platform=on,num-queues=$GUEST_CPUS"
 			-device virtio-rng-pci,disable-legacy=on,iommu_platform=on)
 	fi
 	;;
@@ -250,36 +196,10 @@ q35)
 	;;
 esac
 
-# KVM when it boots the kernel to its panic and exits within 10 s; TCG
-# otherwise (on some machines /dev/kvm exists but guests hang). Probed once,
-# then stamped.
-accel() {
-	local probe out
-	if [ -n "${ACCEL:-}" ]; then
-		echo "$ACCEL"
-		return
-	fi
-	if [ "$UNAME_M" != "$(uname -m)" ]; then
-		echo tcg
-		return
-	fi
-	if [ ! -f "$STAMPS/accel" ]; then
-		probe=tcg
-		# The guest finds no root, panics and (panic=-1, -no-reboot)
-		# QEMU exits by itself.
-		if [ -w /dev/kvm ] && out=$(timeout -k 2 10 "${QEMU[@]}" -accel kvm \
-			-append "console=$CONSOLE panic=-1" </dev/null 2>&1); then
-			case $out in *"Kernel panic"*) probe=kvm ;; esac
-		fi
-		echo "$probe" >"$STAMPS/accel"
-	fi
-	cat "$STAMPS/accel"
-}
-
 [ -x "$BUSYBOX" ] || { echo "harness: no $BUSYBOX; run 'make setup'" >&2; exit 1; }
 make_initramfs
 [ "$MACHINE" = q35 ] || note "not loaded (built only): ${BUILD_ONLY_MODULES[*]}"
-accel=$(accel)
+accel=$(qemu_accel)
 mkdir -p "$CONFIG_LOGS"
 [ "$MACHINE" = q35 ] || python3 -B "$HARNESS/observer.py" prefill "$SHM_FILE" "$SHM_SIZE"
 # The fault walk binds each driver some hundred times: it has a time bound of
@@ -292,7 +212,7 @@ note "booting $BUILD_CONFIG ($MACHINE machine) under QEMU ($accel, bounded to $b
 	"console in $LOG"
 rc=0
 start=$SECONDS
-timeout -k 5 "$bound" "${QEMU[@]}" -accel "$accel" \
+timeout -k 5 "$bound" "${QEMU[@]}" $(accel_args "$accel") \
 	-initrd "$INITRAMFS.cpio.gz" -append "$CMDLINE" </dev/null 2>&1 |
 	tr -d '\r' >"$LOG" || rc=${PIPESTATUS[0]}
 elapsed=$((SECONDS - start))

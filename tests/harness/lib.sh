@@ -40,7 +40,7 @@ CONFIG_DIR=$TOP/tests/config
 mapfile -t ALL_CONFIGS < <(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$CONFIG_DIR/configs")
 read -ra BUILD_CONFIGS <<<"${CONFIGS:-${ALL_CONFIGS[*]}}"
 BUILD_CONFIG=${BUILD_CONFIG:-${BUILD_CONFIGS[0]}}
-CONFIG_STAGES=(kernel modules clippy codegen boot upstream observer disk faults boot-q35 compat kunit)
+CONFIG_STAGES=(kernel modules clippy codegen boot upstream observer disk faults boot-q35 hotplug compat kunit)
 for cfg in "${BUILD_CONFIGS[@]}" "$BUILD_CONFIG"; do
 	case " ${ALL_CONFIGS[*]} " in
 	*" $cfg "*) ;;
@@ -201,6 +201,136 @@ pristine_tree() {
 }
 
 note() { printf 'harness: %s\n' "$*"; }
+
+# The guests' CPUs: four, on every machine. Under TCG each is a host thread
+# (accel_args: MTTCG), so the guest's CPUs really run at once.
+GUEST_CPUS=${GUEST_CPUS:-4}
+
+# qemu_machine: sets QEMU to the emulator, CPU, memory, CPUs and kernel image
+# of CFG_ARCH's machine, CONSOLE to its serial console, UNAME_M to the
+# architecture as `uname -m` names it, BUSYBOX to the busybox-static of that
+# architecture and EDU_DMA_BITS to the width of edu's DMA mask there. -cpu
+# max has a random number instruction (RDRAND, arm64's RNDR), which makes the
+# CRNG ready at once, so `%p` (and a view's Debug output) prints hashed
+# addresses rather than a placeholder; on 32-bit arm, which has none, the
+# virt machine's device tree carries a seed (/chosen/rng-seed) that does the
+# same.
+qemu_machine() {
+	BUSYBOX=$(busybox_of "$CFG_ARCH")
+	case $CFG_ARCH in
+	x86_64)
+		QEMU=(qemu-system-x86_64 -cpu max -kernel "$OBJ/arch/x86/boot/bzImage")
+		CONSOLE=ttyS0
+		UNAME_M=x86_64
+		EDU_DMA_BITS=28
+		;;
+	arm64)
+		# virt: a generic PCIe host bridge (with an I/O window for port
+		# BARs) behind an SMMUv3, which gives edu's 28-bit DMA mask
+		# addresses to use (tests/config/arm64.config).
+		QEMU=(qemu-system-aarch64 -M virt,iommu=smmuv3 -cpu max
+			-kernel "$OBJ/arch/arm64/boot/Image")
+		CONSOLE=ttyAMA0
+		UNAME_M=aarch64
+		EDU_DMA_BITS=28
+		;;
+	arm)
+		# virt with a Cortex-A15: ARMv7 with LPAE, which the kernel is
+		# built for (tests/config/arm.config). With highmem (the default
+		# for a CPU with LPAE) the machine's PCIe host bridge has its ECAM
+		# and a 64-bit memory window above 4 GiB, where the kernel puts
+		# the 64-bit BARs: a physical address that a 32-bit usize cannot
+		# hold. RAM starts at 1 GiB and nothing translates the devices'
+		# DMA (32-bit arm has no SMMUv3 driver), so edu gets a 32-bit DMA
+		# mask, which the RAM lies within.
+		QEMU=(qemu-system-arm -M virt,highmem=on -cpu cortex-a15
+			-kernel "$OBJ/arch/arm/boot/zImage")
+		CONSOLE=ttyAMA0
+		UNAME_M=armv7l
+		EDU_DMA_BITS=32
+		;;
+	*)
+		echo "harness: no QEMU machine for ARCH=$CFG_ARCH" >&2
+		exit 1
+		;;
+	esac
+	QEMU+=(-m 512M -smp "$GUEST_CPUS" -no-reboot)
+}
+
+# qemu_accel: KVM when it boots the kernel to its panic and exits within
+# 10 s; TCG otherwise (on some machines /dev/kvm exists but guests hang).
+# Probed once, then stamped. Needs qemu_machine's QEMU, CONSOLE and UNAME_M.
+qemu_accel() {
+	local probe out
+	if [ -n "${ACCEL:-}" ]; then
+		echo "$ACCEL"
+		return
+	fi
+	if [ "$UNAME_M" != "$(uname -m)" ]; then
+		echo tcg
+		return
+	fi
+	if [ ! -f "$STAMPS/accel" ]; then
+		probe=tcg
+		# The guest finds no root, panics and (panic=-1, -no-reboot)
+		# QEMU exits by itself.
+		if [ -w /dev/kvm ] && out=$(timeout -k 2 10 "${QEMU[@]}" -nographic -accel kvm \
+			-append "console=$CONSOLE panic=-1" </dev/null 2>&1); then
+			case $out in *"Kernel panic"*) probe=kvm ;; esac
+		fi
+		echo "$probe" >"$STAMPS/accel"
+	fi
+	cat "$STAMPS/accel"
+}
+
+# accel_args ACCEL [THREADS]: QEMU's options for ACCEL. TCG runs one host
+# thread per guest CPU (MTTCG, QEMU's default where the host can order the
+# guest's memory accesses, as an x86-64 host can for x86-64 and arm64
+# guests); it is asked for explicitly, so that a QEMU that cannot fails
+# instead of running the CPUs one at a time. THREADS=single asks for one
+# thread for all guest CPUs instead (hotplug.sh says why).
+accel_args() {
+	case $1 in
+	tcg) echo "-accel tcg,thread=${2:-multi}" ;;
+	*) echo "-accel $1" ;;
+	esac
+}
+
+# pack_initramfs DIR MODE KO...: a busybox initramfs, DIR.cpio.gz, whose /init
+# is init.sh and which holds the modules KO in /lib/modules, listed in load
+# order in /etc/harness-modules (kept in DIR/modules too); unless MODE is
+# empty, MODE in /etc/harness-mode; and, where DIR holds them, DIR/params in
+# /etc/harness-params and DIR/fault-walk in /etc/harness-fault-walk (init.sh
+# says what each holds); and DIR/extra-list, where it exists, appended to
+# gen_init_cpio's list as it is (the boot's virtio files: boot.sh). Needs
+# qemu_machine's BUSYBOX.
+pack_initramfs() {
+	local dir=$1 mode=$2 list=$1/list ko d
+	shift 2
+	mkdir -p "$dir"
+	printf '%s\n' "$@" | sed 's|.*/||' | sed '/^$/d' >"$dir/modules"
+	{
+		echo "dir /dev 0755 0 0"
+		echo "nod /dev/console 0600 0 0 c 5 1"
+		for d in /bin /proc /sys /etc /lib /lib/modules; do
+			echo "dir $d 0755 0 0"
+		done
+		echo "file /bin/busybox $BUSYBOX 0755 0 0" # busybox-static
+		echo "file /init $HARNESS/init.sh 0755 0 0"
+		echo "file /etc/harness-modules $dir/modules 0644 0 0"
+		if [ -n "$mode" ]; then
+			echo "$mode" >"$dir/mode"
+			echo "file /etc/harness-mode $dir/mode 0644 0 0"
+		fi
+		[ ! -f "$dir/params" ] || echo "file /etc/harness-params $dir/params 0644 0 0"
+		[ ! -f "$dir/fault-walk" ] || echo "file /etc/harness-fault-walk $dir/fault-walk 0644 0 0"
+		for ko in "$@"; do
+			echo "file /lib/modules/${ko##*/} $ko 0644 0 0"
+		done
+		[ ! -f "$dir/extra-list" ] || cat "$dir/extra-list"
+	} >"$list"
+	"$OBJ/usr/gen_init_cpio" "$list" | gzip -1 >"$dir.cpio.gz"
+}
 
 # config_stage STAGE: whether STAGE's result is per configuration.
 config_stage() {

@@ -16,9 +16,17 @@ first 16 KiB of the BAR for their own checks. Every byte there that the
 layout does not write must be zero (the sample's clear), so a write at a
 wrong offset anywhere fails as surely as a wrong value.
 
+Before the layout, the sample's cases "from every CPU" write SMP_AREA from
+four CPUs at once (documented at SMP_AREA in samples/io_ivshmem.rs): each
+context's slot of counters, incremented through the BAR, and its stripe of
+bytes; and a 64-bit location that one CPU wrote with single 64-bit writes
+while the others read it. What they leave is modelled here too: exact
+counts, and the last value written.
+
 Checks, each counted once: one per item of the layout (fields, widths,
-copy, fill, forward move, backward move, large copy), each comparing the
-bytes the item writes; and one for the untouched rest of the observed part.
+copy, fill, forward move, backward move, large copy) and of the SMP area
+(counters, single access), each comparing the bytes the item writes; and
+one for the untouched rest of the observed part.
 
   observer.py prefill FILE SIZE         write the pattern into FILE
   observer.py check FILE [--counts F]   compare FILE with the model
@@ -31,6 +39,12 @@ import sys
 SIZE = 1 << 20
 OBSERVED = 0x1_0000
 LAYOUT = 0x8_0000
+# The area of the cases from every CPU, and what they write there.
+SMP_AREA = 0xC_0000
+SMP_CONTEXTS = 4
+SMP_ROUNDS = 500
+SINGLE_AT = SMP_AREA + 0x100
+SINGLE_B = 0xFFFF_FFFF_0000_0000
 
 
 def prefill(i):
@@ -79,6 +93,17 @@ def moved(start, data, dst, src, length):
     return run(start, buf)
 
 
+def smp_counters():
+    """Each context's 64-byte slot: its 32-bit count, its number plus one, its 64-bit count
+    (each increment adds 0x1_0000_0001) and its stripe of 48 bytes."""
+    out = {}
+    for ctx in range(SMP_CONTEXTS):
+        stripe = bytes((ctx * 0x40 + i * 3 + 1) & 0xFF for i in range(48))
+        slot = struct.pack("<IIQ", SMP_ROUNDS, ctx + 1, SMP_ROUNDS * 0x1_0000_0001) + stripe
+        out.update(enumerate(slot, SMP_AREA + 64 * ctx))
+    return out
+
+
 ITEMS = (
     ("fields", fields),
     ("widths", widths),
@@ -88,11 +113,18 @@ ITEMS = (
     ("move_down", lambda: moved(0x800, bytes(i ^ 0x5A for i in range(256)), 0x00, 0x20, 0xE0)),
     ("large_copy", lambda: run(0x1003, bytes((7 * i + (i >> 8)) & 0xFF for i in range(5000)))),
 )
+# The items of the SMP area, at absolute BAR offsets.
+SMP_ITEMS = (
+    ("smp_counters", smp_counters),
+    ("single_access_64bit", lambda: run(SINGLE_AT, struct.pack("<Q", SINGLE_B))),
+)
 
 
 def model():
-    """{item: {offset in the BAR: byte}} for every item of the layout."""
-    return {name: {LAYOUT + at: b for at, b in make().items()} for name, make in ITEMS}
+    """{item: {offset in the BAR: byte}} for every item of the layout and of the SMP area."""
+    out = {name: {LAYOUT + at: b for at, b in make().items()} for name, make in ITEMS}
+    out.update((name, make()) for name, make in SMP_ITEMS)
+    return out
 
 
 def check(data):

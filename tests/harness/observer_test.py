@@ -36,7 +36,8 @@ class Checks(unittest.TestCase):
     def test_the_layout_passes_every_check(self):
         results = observer.check(bytes(good_file()))
         self.assertEqual([name for name, _ in results],
-                         [name for name, _ in observer.ITEMS] + ["untouched"])
+                         [name for name, _ in observer.ITEMS + observer.SMP_ITEMS]
+                         + ["untouched"])
         self.assertEqual(failing(good_file()), [])
 
     def test_a_wrong_byte_fails_its_item(self):
@@ -73,6 +74,19 @@ class Checks(unittest.TestCase):
             src[0x10 + k] = src[k]
         data[base:base + 256] = bytes(src)
         self.assertEqual(failing(data), ["move_up"])
+
+    def test_a_lost_increment_fails_the_counters(self):
+        # Context 2's 32-bit count one short: an increment lost between two CPUs.
+        data = good_file()
+        at = observer.SMP_AREA + 64 * 2
+        data[at:at + 4] = (observer.SMP_ROUNDS - 1).to_bytes(4, "little")
+        self.assertEqual(failing(data), ["smp_counters"])
+
+    def test_a_torn_64bit_value_fails_single_access(self):
+        # The low half of one value and the high half of the other.
+        data = good_file()
+        data[observer.SINGLE_AT:observer.SINGLE_AT + 8] = (0xFFFF_FFFF_FFFF_FFFF).to_bytes(8, "little")
+        self.assertEqual(failing(data), ["single_access_64bit"])
 
     def test_below_observed_is_not_compared(self):
         data = good_file()

@@ -29,6 +29,12 @@
 #   faults_test.py   faults.py, the check of the fault walk: a point that left
 #                    something behind, a report mid-walk, a driver not walked,
 #                    a leak, no walk at all.
+#   hotplug_test.py  hotplug.py's judge of the hot-unplug cycles, on runs
+#                    written with one fault each: an access granted after
+#                    revocation, a loop never stopped, a region or an
+#                    interrupt left behind, a failed probe, a device QMP
+#                    still lists, a wrong observer file, a leak of ours, a
+#                    checker's report, a run that stopped half-way, ...
 #
 # (copycheck's matcher has its own self-tests, in its stage.) Each test
 # counts once.
@@ -41,7 +47,7 @@ selftest() {
 	local tree
 	tree=$(pristine_tree) &&
 		(cd "$HARNESS" && KTAP_KERNEL_TREE=$tree python3 -B -m unittest -v ktap_test codegen_test observer_test \
-			disk_test summary_test api_test doccheck_test faults_test)
+			disk_test summary_test api_test doccheck_test faults_test hotplug_test)
 }
 
 status=ok
@@ -52,6 +58,6 @@ failed=$(grep -cE '\.\.\. (FAIL|ERROR)$' "$LOG" || true)
 [ "$status" = ok ] || [ "$failed" -gt 0 ] || failed=1
 result selftest "$status" "$passed" "$failed" 0 \
 	"the checkers' self-tests (ktap.py on recorded logs, codegen.py, observer.py," \
-	"disk.py, summary.py, api.py, doccheck.py, faults.py):" \
+	"disk.py, summary.py, api.py, doccheck.py, faults.py, hotplug.py):" \
 	"$passed passed, $failed failed ($LOG)"
 [ "$status" = ok ]

@@ -65,6 +65,10 @@ for config in "${BUILD_CONFIGS[@]}"; do
 		"$HARNESS/boot.sh" test || true
 		# The PCI Express machine, where there is one.
 		[ "$arch" != x86_64 ] || "$HARNESS/boot.sh" test q35 || true
+		# Hot-unplug under load, in the configurations that list it.
+		if config_stages "$config" | grep -qx 'hotplug:.*'; then
+			"$HARNESS/hotplug.sh" || true
+		fi
 	else
 		result boot FAIL 0 1 0 "not booted: the build failed"
 	fi
