@@ -480,6 +480,9 @@ const SMP_OUT: usize = 0x300;
 const SMP_BACK: usize = 0xb00;
 const SMP_DEVICE_OFFSET: u64 = 0xc00;
 /// The 64-bit location of the coherent buffer that one context writes and the others read.
+// Only a 64-bit kernel has the single 64-bit access that uses it; the layout asserts below
+// reserve it on every kernel.
+#[cfg_attr(not(CONFIG_64BIT), allow(dead_code))]
 const SINGLE_AT: usize = 0x2f8;
 
 const _: () = {
