@@ -208,7 +208,9 @@ bound=$BOOT_TIMEOUT
 if [ "$MACHINE" = default ] && walks_faults; then
 	bound=$((bound + FAULT_WALK_TIMEOUT))
 fi
-note "booting $BUILD_CONFIG ($MACHINE machine) under QEMU ($accel, bounded to $bound s);" \
+how=$accel
+[ "$accel" != tcg ] || how+=" thread=$TCG_THREADS"
+note "booting $BUILD_CONFIG ($MACHINE machine) under QEMU ($how, bounded to $bound s);" \
 	"console in $LOG"
 rc=0
 start=$SECONDS
