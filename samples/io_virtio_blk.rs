@@ -292,6 +292,15 @@ unsafe impl Send for BlkShared<'_> {}
 // SAFETY: As for `Send`.
 unsafe impl Sync for BlkShared<'_> {}
 
+impl BlkShared<'_> {
+    /// Requests completed through all queues, wrapping.
+    fn completed(&self) -> u32 {
+        self.queues
+            .iter()
+            .fold(0, |sum, queue| sum.wrapping_add(queue.completed.load(Relaxed)))
+    }
+}
+
 impl<'b> BlkQueue<'b> {
     fn new(dev: &pci::Device<Bound>) -> Result<impl PinInit<Self, Error>> {
         let ring = Coherent::zeroed(dev.as_ref(), GFP_KERNEL)?;
@@ -818,7 +827,10 @@ impl Drop for LiveDevice<'_> {
 /// end first), the device reset, its interrupts and vectors freed, then the memory it was given
 /// and its BARs.
 struct BlkData<'b> {
-    _disk: Disk,
+    /// Always `Some`, but in `drop`.
+    disk: Option<Disk>,
+    /// In the hotplug stage, the binding's record.
+    hotplug: Option<virtio_probe::HotplugBinding>,
     _live: LiveDevice<'b>,
     _irqs: KVec<Pin<KBox<Registration<'b, BlkIrq<'b>>>>>,
     _vectors: KBox<pci::IrqVectorRegistration<'b>>,
@@ -835,6 +847,23 @@ impl Drop for BlkData<'_> {
     fn drop(&mut self) {
         // Runs before the fields are dropped: the counts of the whole binding, but none of the
         // fault walk's hundreds of bindings (see `ktap`).
+        if let Some(hotplug) = &self.hotplug {
+            // Deleting the disk waits for the requests in flight and turns away new ones: then
+            // every request the block layer gave the driver has come back from the device.
+            drop(self.disk.take());
+            let outstanding = self
+                .shared
+                .queues
+                .iter()
+                .map(|queue| queue.state.lock().vq.in_flight())
+                .sum();
+            hotplug.report(
+                self.shared.completed(),
+                outstanding,
+                self._live.transport.reset(),
+            );
+            return;
+        }
         if ktap::walking() {
             return;
         }
@@ -903,17 +932,24 @@ fn bring_up<'b>(pdev: &'b pci::Device<Bound>, suite: &mut Suite<'_>) -> Result<B
         num_queues: io_read!(config, .num_queues).get(),
     })?;
 
-    // A queue per CPU, as many as the device has.
+    // A queue per CPU, as many as the device has, and at most `max_queues` where that is set
+    // (the fault walk sets it: each queue fails in the same places, while the block layer's
+    // allocations for each, mostly tolerated debugfs and sysfs entries, multiply the walk).
     let offered = if features & F_MQ != 0 {
         u32::from(geometry.num_queues)
     } else {
         1
+    };
+    let wanted = match module_parameters::max_queues.value() {
+        0 => QUEUES_MAX,
+        most => most,
     };
     let limits = [
         offered,
         kernel::cpu::nr_cpu_ids(),
         u32::from(transport.num_queues()),
         QUEUES_MAX,
+        wanted,
     ];
     let count = match limits.into_iter().min() {
         Some(0) | None => 1,
@@ -1074,9 +1110,12 @@ fn bring_up<'b>(pdev: &'b pci::Device<Bound>, suite: &mut Suite<'_>) -> Result<B
     let disk = unsafe { Disk::add(&tagset, &shared, pdev.as_ref(), c"iovda", &spec) };
     suite.case("disk_added", disk.as_ref().map(|_| ()).map_err(|e| *e));
     let disk = disk?;
+    // After the partition scan's reads: what the device serves from here is the guest's.
+    let hotplug = virtio_probe::HotplugBinding::new(pdev, shared.completed())?;
     reset_guard.dismiss();
     Ok(BlkData {
-        _disk: disk,
+        disk: Some(disk),
+        hotplug,
         _live: live,
         _irqs: irqs,
         _vectors: vectors,
@@ -1159,4 +1198,10 @@ virtio_probe::sample_driver! {
     device: 0x1042,
     name: "io_virtio_blk",
     description: "virtio-blk over the virtio PCI modern transport, on typed I/O views",
+    params: {
+        max_queues: u32 {
+            default: 0,
+            description: "The most request queues (0: a queue per CPU, as many as the device has)",
+        },
+    },
 }

@@ -51,8 +51,10 @@ use kernel::{
     prelude::*,
     sync::{
         atomic::{
+            Acquire,
             Atomic,
-            Relaxed, //
+            Relaxed,
+            Release, //
         },
         new_condvar,
         new_spinlock_irq,
@@ -143,6 +145,8 @@ struct RngQueue<'b> {
     filled: CondVar,
     /// Interrupts that found the device done with the buffer.
     completions: Atomic<u32>,
+    /// Reads of the hwrng core running now.
+    readers: Atomic<u32>,
 }
 
 impl<'b> RngQueue<'b> {
@@ -162,6 +166,7 @@ impl<'b> RngQueue<'b> {
             }),
             filled <- new_condvar!(),
             completions: Atomic::new(0),
+            readers: Atomic::new(0),
         }? Error))
     }
 
@@ -452,7 +457,10 @@ unsafe extern "C" fn hwrng_read(
     // SAFETY: The core passes a buffer of its own, valid for writes of `max` bytes, that nothing
     // else accesses during the call.
     let out = unsafe { core::slice::from_raw_parts_mut(data.cast::<u8>(), max) };
-    match queue.read(out, wait) {
+    queue.readers.add(1, Relaxed);
+    let read = queue.read(out, wait);
+    queue.readers.fetch_sub(1, Release);
+    match read {
         // CAST: At most `max` bytes, which the core bounds by its buffer's size.
         Ok(n) => n as core::ffi::c_int,
         Err(err) => err.to_errno(),
@@ -461,8 +469,28 @@ unsafe extern "C" fn hwrng_read(
 
 /// What the driver holds while bound: the hwrng registration, dropped first, then the device.
 struct RngData<'b> {
-    _hwrng: Pin<KBox<Hwrng>>,
-    _device: Pin<KBox<VirtioRng<'b>>>,
+    /// Always `Some`, but in `drop`.
+    hwrng: Option<Pin<KBox<Hwrng>>>,
+    /// In the hotplug stage, the binding's record.
+    hotplug: Option<virtio_probe::HotplugBinding>,
+    device: Pin<KBox<VirtioRng<'b>>>,
+}
+
+impl Drop for RngData<'_> {
+    fn drop(&mut self) {
+        if let Some(hotplug) = &self.hotplug {
+            // Unregistering waits for the reads that run: none may be left, which the
+            // registration's safety rests on.
+            drop(self.hwrng.take());
+            let queue = &self.device.queue;
+            hotplug.report(
+                queue.completions.load(Relaxed),
+                // CAST: u32 to usize, lossless.
+                queue.readers.load(Acquire) as usize,
+                self.device.live.transport.reset(),
+            );
+        }
+    }
 }
 
 // SAFETY: The views, the queue and the interrupt registration may be used from any thread
@@ -583,9 +611,12 @@ fn bring_up<'b>(pdev: &'b pci::Device<Bound>, suite: &mut Suite<'_>) -> Result<R
         "hwrng_registered",
         hwrng.as_ref().map(|_| ()).map_err(|e| *e),
     );
+    let hwrng = hwrng?;
+    let hotplug = virtio_probe::HotplugBinding::new(pdev, device.queue.completions.load(Relaxed))?;
     Ok(RngData {
-        _hwrng: hwrng?,
-        _device: device,
+        hwrng: Some(hwrng),
+        hotplug,
+        device,
     })
 }
 

@@ -43,16 +43,34 @@
 //! probes would flood the console), and a suite that does not pass makes its [`suite`] and
 //! [`probe_suite`] fail with the first error that stopped it or failed one of its cases, so that a
 //! probe in which anything failed ends in an error, never in a device bound after a failure.
+//!
+//! A driver whose probe runs its suite in the hotplug stage, twenty times a device, asks for the
+//! same with [`quiet_and_strict`], and prints one line per probe of its own.
 
 use kernel::{
     fmt::Display,
     prelude::*,
-    str::CString, //
+    str::CString,
+    sync::atomic::{
+        Atomic,
+        Relaxed, //
+    },
 };
 
-/// Whether the harness's fault walk loaded the module (see the module's documentation).
+/// Set by [`quiet_and_strict`].
+static QUIET_AND_STRICT: Atomic<bool> = Atomic::new(false);
+
+/// From now on, the module's suites print nothing and fail the probe that runs them if they do not
+/// pass, as in the fault walk.
+#[allow(dead_code, reason = "the virtio samples call it; the other modules have no need")]
+pub(crate) fn quiet_and_strict() {
+    QUIET_AND_STRICT.store(true, Relaxed);
+}
+
+/// Whether the harness's fault walk loaded the module, or it asked for the same (see the module's
+/// documentation).
 pub(crate) fn walking() -> bool {
-    crate::module_parameters::fault_walk.value()
+    crate::module_parameters::fault_walk.value() || QUIET_AND_STRICT.load(Relaxed)
 }
 
 /// Prints a KTAP line, unless the module is [`walking`].

@@ -104,7 +104,8 @@ def report_end(lines, start):
 
 def read_walk_list(path):
     with open(path) as f:
-        return [line.strip() for line in f if line.strip() and not line.startswith("#")]
+        # "MODULE [PARAMETER...]" lines: the parameters are /init's.
+        return [line.split()[0] for line in f if line.strip() and not line.startswith("#")]
 
 
 def check(lines, modules, config=""):

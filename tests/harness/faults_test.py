@@ -216,6 +216,18 @@ class Faults(unittest.TestCase):
                 self.assertEqual(f.read(), "4 0 0\n")
             self.assertIn("io_edu 0000:00:04.0: 2 failure points (failslab 2)", out.getvalue())
 
+    def test_walk_list_lines_carry_parameters(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            walk = os.path.join(tmp, "walk")
+            with open(walk, "w") as f:
+                f.write("io_edu\nio_virtio_blk max_queues=2\n\n")
+            self.assertEqual(faults.read_walk_list(walk), ["io_edu", "io_virtio_blk"])
+            # A module listed with its parameters is still the module: a
+            # device it bound and that was not walked fails.
+            lines = log(walk_lines(), bound=(("io_edu", DEV), ("io_virtio_blk", "0000:00:07.0")))
+            result = faults.check(lines, faults.read_walk_list(walk), "x86_64-llvm")
+            self.assert_fails(result, "io_virtio_blk")
+
 
 if __name__ == "__main__":
     unittest.main()

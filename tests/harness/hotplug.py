@@ -3,13 +3,17 @@
 """Hot-unplug under load: drive QEMU over QMP, then judge what the guest and QEMU showed.
 
   hotplug.py run   --log LOG --journal J --arch ARCH --shm FILE --cycles N --seed S
-                   [--kmemleak] [--timeout T] [--counts F] [--config C] -- QEMU ARGS...
-  hotplug.py judge --log LOG --journal J --cycles N [--kmemleak] [--counts F] [--config C]
+                   [--virtio-disk IMAGE] [--kmemleak] [--timeout T] [--counts F]
+                   [--config C] -- QEMU ARGS...
+  hotplug.py judge --log LOG --journal J --cycles N [--virtio-disk IMAGE] [--kmemleak]
+                   [--counts F] [--config C]
 
 `run` starts QEMU (its base command after `--`: emulator, machine, CPUs, kernel,
 initramfs, command line) with each PCI sample device behind a pcie-root-port of its
-own (DEVICES, ROOT_PORTS), a QMP socket and the console on QEMU's standard output,
-which goes to LOG. The guest's /init (init.sh, hotplug mode) loads the drivers with
+own (DEVICES, root_ports), a QMP socket and the console on QEMU's standard output,
+which goes to LOG. With --virtio-disk, the virtio samples' devices too (VIRTIO_DEVICES):
+a virtio-blk whose disk is IMAGE, a block node of its own that outlives each removal, and a
+virtio-rng; the guest keeps requests in flight on both while they are bound. The guest's /init (init.sh, hotplug mode) loads the drivers with
 hotplug=1: each keeps its device with an I/O loop on every CPU. Then, for every
 device at once, CYCLES times: wait a random time, `device_del`; wait for QEMU's
 DEVICE_DELETED and for the guest's report of the removal; look at QMP's view of the
@@ -40,6 +44,13 @@ run), then for each cycle K:
                 again once it had refused it, no loop failed a check, and every
                 loop stopped before the remove path returned (`hotplug:
                 released BDF #K: clean`)
+  served        (virtio, in place of remove_path and revoked, which are the
+                loops') the driver's remove path ran with the device still
+                bound: no request outstanding once the driver stopped taking
+                them (the disk deleted, the hwrng unregistered), the device
+                acknowledged its reset, and it served requests of the guest's
+                load while bound (`hotplug: unbind BDF #K: agrees: served N,
+                outstanding 0, reset Ok(..)`, N > 0)
   regions_free  the device's BARs are gone from /proc/iomem and /proc/ioports
                 (`hotplug: gone BDF #K, iomem free, ioports free, ...`, init.sh)
   irqs_free     its interrupts are gone from /proc/interrupts (counted for the
@@ -85,13 +96,14 @@ import ktap  # noqa: E402
 class Device:
     """A PCI sample device, its root port and its driver."""
 
-    def __init__(self, name, driver, port, qdev, irqs=False, observer=False):
+    def __init__(self, name, driver, port, qdev, irqs=False, observer=False, loops=True):
         self.name = name          # its QEMU id
         self.driver = driver      # the sample driver that binds it
         self.port = port          # the id of its pcie-root-port
         self.qdev = qdev          # device_add's arguments, less id, bus and memory
         self.irqs = irqs          # whether the driver requests an interrupt
         self.observer = observer  # whether its memory is the observer's file
+        self.loops = loops        # whether its driver runs the loops (else: served)
 
     def add_args(self, generation=0):
         """device_add's arguments for the device's `generation`th addition (0: the first, on
@@ -105,7 +117,9 @@ class Device:
         return args
 
     def command_line(self):
-        return ",".join(f"{k}={v}" for k, v in self.add_args().items())
+        def value(v):
+            return ("on" if v else "off") if isinstance(v, bool) else v
+        return ",".join(f"{k}={value(v)}" for k, v in self.add_args().items())
 
 
 def backend(generation):
@@ -118,9 +132,28 @@ DEVICES = (
     Device("testdev", "io_testdev", "rp2", {"driver": "pci-testdev"}),
     Device("ivshmem", "io_ivshmem", "rp3", {"driver": "ivshmem-plain"}, observer=True),
 )
-# The hot-plug slots: a PCI Express root port each, on the machine's root bus.
-ROOT_PORTS = tuple(f"pcie-root-port,id={d.port},chassis={i},slot={i},bus=pcie.0"
-                   for i, d in enumerate(DEVICES, 1))
+# The virtio samples' devices, as the boot has them (boot.sh): modern only, DMA through the
+# platform's translation, and a queue per CPU for the disk. The values have QMP's types.
+DISK_NODE = "disk0"
+VIRTIO_DEVICES = (
+    Device("vblk", "io_virtio_blk", "rp4",
+           {"driver": "virtio-blk-pci", "drive": DISK_NODE, "disable-legacy": "on",
+            "iommu_platform": True, "num-queues": 4}, irqs=True, loops=False),
+    Device("vrng", "io_virtio_rng", "rp5",
+           {"driver": "virtio-rng-pci", "disable-legacy": "on", "iommu_platform": True},
+           irqs=True, loops=False),
+)
+
+
+def root_ports(devices):
+    """The hot-plug slots: a PCI Express root port each, on the machine's root bus."""
+    return tuple(f"pcie-root-port,id={d.port},chassis={i},slot={i},bus=pcie.0"
+                 for i, d in enumerate(devices, 1))
+
+
+def devices_of(virtio_disk):
+    """The devices of a run: the virtio ones too where it has a disk image for them."""
+    return DEVICES + (VIRTIO_DEVICES if virtio_disk else ())
 # ivshmem's memory, a file: each addition's backend maps it (Device.add_args).
 SHM_SIZE = 1 << 20
 # Where io_ivshmem's loops count, one 64-byte slot per loop (samples/io_ivshmem.rs,
@@ -145,6 +178,7 @@ READY = "harness: hotplug: ready"
 MODULE_AT = re.compile(r"^harness: module (\S+) at (0x[0-9a-f]+) size (\d+)$")
 KMEMLEAK = re.compile(r"^harness: kmemleak: (.*)$")
 COUNTERS = re.compile(r"counters \[([0-9, ]*)\]")
+SERVED = re.compile(r"^served (\d+), outstanding (\d+), reset (.*)$")
 
 
 def delays(seed, device):
@@ -238,6 +272,26 @@ def judge_released(m):
     return "; ".join(wrong) or None
 
 
+def judge_served(m):
+    """None if a virtio driver's unbind line says all is well, else what is not."""
+    if m is None:
+        return "the driver's remove path never reported (hotplug: unbind)"
+    verdict, text = m.group(4), m.group(5)
+    served = SERVED.match(text)
+    if served is None:
+        return f"unreadable report: {text}"
+    wrong = []
+    if int(served.group(2)):
+        wrong.append(f"{served.group(2)} requests outstanding after the driver stopped")
+    if not served.group(3).startswith("Ok("):
+        wrong.append(f"the reset: {served.group(3)}")
+    if int(served.group(1)) == 0:
+        wrong.append("no request of the guest's load was served while bound")
+    if verdict != "agrees" and not wrong:
+        wrong.append(f"the driver says {verdict}")
+    return "; ".join(wrong) or None
+
+
 def judge_gone(m, device):
     """(regions problem, irqs problem) of init's line for a removal."""
     if m is None:
@@ -282,14 +336,18 @@ def judge_cycles(verdicts, lines, journal, cycles, devices=DEVICES):
 
             verdicts.check((device.name, k, "unplugged"), host_check("deleted", "qmp_absent"))
             unbind = seen["unbind"].get(key)
-            if unbind is None:
-                problem = "the driver's remove path never reported (hotplug: unbind)"
-            elif unbind.group(4) != "agrees":
-                problem = f"the device and the loops disagree: {unbind.group(5)}"
+            if not device.loops:
+                verdicts.check((device.name, k, "served"), judge_served(unbind))
             else:
-                problem = None
-            verdicts.check((device.name, k, "remove_path"), problem)
-            verdicts.check((device.name, k, "revoked"), judge_released(seen["released"].get(key)))
+                if unbind is None:
+                    problem = "the driver's remove path never reported (hotplug: unbind)"
+                elif unbind.group(4) != "agrees":
+                    problem = f"the device and the loops disagree: {unbind.group(5)}"
+                else:
+                    problem = None
+                verdicts.check((device.name, k, "remove_path"), problem)
+                verdicts.check((device.name, k, "revoked"),
+                               judge_released(seen["released"].get(key)))
             regions, irqs = judge_gone(seen["gone"].get((bdf, k)), device)
             verdicts.check((device.name, k, "regions_free"), regions)
             if device.irqs:
@@ -396,7 +454,7 @@ def judge(lines, journal, cycles, kmemleak=False, config="", devices=DEVICES):
     return verdicts
 
 
-def report(verdicts, counts=None, seed=None, cycles=None, elapsed=None):
+def report(verdicts, counts=None, seed=None, cycles=None, elapsed=None, devices=DEVICES):
     """Prints the verdicts; writes "passed failed 0" to counts."""
     for note in verdicts.notes:
         print(f"hotplug: {note}")
@@ -404,7 +462,7 @@ def report(verdicts, counts=None, seed=None, cycles=None, elapsed=None):
         print(f"FAIL: {problem}")
     what = []
     if cycles is not None:
-        what.append(f"{len(DEVICES)} devices x {cycles} cycles")
+        what.append(f"{len(devices)} devices x {cycles} cycles")
     if seed is not None:
         what.append(f"seed {seed}")
     if elapsed is not None:
@@ -676,11 +734,15 @@ async def drive(args, qemu, journal, log):
     with tempfile.TemporaryDirectory(prefix="hotplug-") as tmp:
         sock = os.path.join(tmp, "qmp.sock")
         command = qemu + ["-qmp", f"unix:{sock},server=on,wait=off"]
-        for port in ROOT_PORTS:
+        devices = devices_of(args.virtio_disk)
+        for port in root_ports(devices):
             command += ["-device", port]
         command += ["-object", f"memory-backend-file,id={backend(0)},size={SHM_SIZE},share=on,"
                     f"mem-path={args.shm}"]
-        for device in DEVICES:
+        if args.virtio_disk:
+            command += ["-blockdev", f"driver=raw,node-name={DISK_NODE},file.driver=file,"
+                        f"file.filename={args.virtio_disk}"]
+        for device in devices:
             command += ["-device", device.command_line()]
         print("hotplug: " + " ".join(command), flush=True)
         proc = await asyncio.create_subprocess_exec(
@@ -694,7 +756,7 @@ async def drive(args, qemu, journal, log):
             _, bound = parse_guest(console.lines)
             tasks = []
             serial = asyncio.Lock() if args.serialize else Unserialized()
-            for device in DEVICES:
+            for device in devices:
                 bdf = bound.get(device.driver)
                 if bdf is None:
                     journal.write("host", False, device, 0, f"{device.driver} bound nothing")
@@ -703,7 +765,7 @@ async def drive(args, qemu, journal, log):
                 tasks.append(cycle_device(device, args.cycles, args.seed, qmp, console,
                                           journal, bdf, args.shm, serial))
             done = await asyncio.gather(*tasks)
-            if len(done) == len(DEVICES) and all(done):
+            if len(done) == len(devices) and all(done):
                 journal.write("cycles", True, detail="every device's cycles done")
                 status = await proc.wait()
                 journal.write("qemu", status == 0, detail=f"QEMU exited with status {status}")
@@ -743,6 +805,8 @@ def main(argv=None):
                         help="one device's removal or addition at a time (q35's ACPI hot-plug)")
     parser.add_argument("--kmemleak", action="store_true",
                         help="the kernel has kmemleak: its report must come, clean of ours")
+    parser.add_argument("--virtio-disk", help="the virtio samples' devices too, with this "
+                        "disk image")
     parser.add_argument("--counts", help="file to write 'passed failed skipped' to")
     parser.add_argument("--config", default="", help="the build configuration, for reports")
     argv = sys.argv[1:] if argv is None else argv
@@ -763,9 +827,11 @@ def main(argv=None):
         with open(args.log, "w") as log:
             asyncio.run(run_bounded(args, args.qemu, journal, log))
         journal.file.close()
+    devices = devices_of(args.virtio_disk)
     verdicts = judge(ktap.console_lines(args.log), read_journal(args.journal), args.cycles,
-                     args.kmemleak, args.config)
-    return report(verdicts, args.counts, args.seed, args.cycles, time.monotonic() - start)
+                     args.kmemleak, args.config, devices)
+    return report(verdicts, args.counts, args.seed, args.cycles, time.monotonic() - start,
+                  devices)
 
 
 if __name__ == "__main__":

@@ -2,11 +2,14 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Hotplug stage, for BUILD_CONFIG: hot-unplug under load. The PCI sample
-# devices (edu, pci-testdev, ivshmem-plain) sit each behind a pcie-root-port
-# of its own, a hot-plug slot: on q35 for x86_64, on virt for arm64. The guest
+# devices (edu, pci-testdev, ivshmem-plain, and where the configuration has
+# virtio, virtio-blk and virtio-rng) sit each behind a pcie-root-port of its
+# own, a hot-plug slot: on q35 for x86_64, on virt for arm64. The guest
 # (init.sh in hotplug mode) loads io_edu, io_testdev and io_ivshmem with
 # hotplug=1: each keeps its device with an I/O loop on every one of the four
-# CPUs. hotplug.py drives QEMU over QMP: device_del while the loops run, then
+# CPUs. io_virtio_blk and io_virtio_rng are loaded with hotplug=1 too, and
+# the guest reads their disk (direct I/O) and /dev/hwrng while they are
+# bound, so that requests are in flight when a removal comes. hotplug.py drives QEMU over QMP: device_del while the loops run, then
 # device_add, HOTPLUG_CYCLES times per device (default 20), all devices at
 # once, after random delays from HOTPLUG_SEED (random unless set, and
 # printed), and judges each cycle from the console, QMP's device tree and
@@ -26,6 +29,13 @@ CYCLES=${HOTPLUG_CYCLES:-20}
 TIMEOUT=${HOTPLUG_TIMEOUT:-1500}
 # The drivers, in load order.
 MODULES=(io_edu.ko io_testdev.ko io_ivshmem.ko)
+# The virtio disk's image: its contents do not matter here.
+DISK_FILE=$BUILD/$BUILD_CONFIG/virtio-hotplug.img
+VIRTIO=()
+if has_virtio; then
+	MODULES+=(io_virtio_blk.ko io_virtio_rng.ko)
+	VIRTIO=(--virtio-disk "$DISK_FILE")
+fi
 
 qemu_machine
 SERIALIZE=
@@ -62,12 +72,13 @@ CMDLINE="console=$CONSOLE panic=-1 printk.devkmsg=on kunit.enable=0 ${BOOT_CMDLI
 mkdir -p "$CONFIG_LOGS"
 rm -rf "$INITRAMFS"
 pack_initramfs "$INITRAMFS" "hotplug $CYCLES" "${MODULES[@]/#/$MODULES_OUT/samples/}"
-rm -f "$SHM_FILE" "$INITRAMFS/counts"
+rm -f "$SHM_FILE" "$INITRAMFS/counts" "$DISK_FILE"
 truncate -s 1M "$SHM_FILE"
+[ ${#VIRTIO[@]} -eq 0 ] || truncate -s 64M "$DISK_FILE"
 accel=$(qemu_accel)
 
 args=(--log "$LOG" --journal "$JOURNAL" --cycles "$CYCLES" --shm "$SHM_FILE"
-	--timeout "$TIMEOUT" --counts "$INITRAMFS/counts" --config "$BUILD_CONFIG")
+	--timeout "$TIMEOUT" --counts "$INITRAMFS/counts" --config "$BUILD_CONFIG" "${VIRTIO[@]}")
 [ -z "${HOTPLUG_SEED:-}" ] || args+=(--seed "$HOTPLUG_SEED")
 [ -z "$SERIALIZE" ] || args+=("$SERIALIZE")
 grep -qx 'CONFIG_DEBUG_KMEMLEAK=y' "$OBJ/.config" && args+=(--kmemleak)

@@ -142,6 +142,28 @@ hotplug_gone() {
 	say "hotplug: gone $bdf #$n${verdicts}"
 }
 
+# hotplug_load BDF DRIVER: where DRIVER is a virtio sample, a reader in the
+# background for as long as DRIVER has BDF, so that requests are in flight
+# when QEMU removes it: direct reads of the disk, which the page cache cannot
+# answer, or reads of /dev/hwrng, whose only source is the driver's. A read
+# that the removal cuts short fails; the reader then ends with the binding.
+# /tmp/hotplug-stop ends them all (hotplug_mode, before unloading).
+hotplug_load() {
+	local read
+	case $2 in
+	io_virtio_blk) read="dd if=/dev/iovda of=/dev/null bs=64k count=16 iflag=direct" ;;
+	io_virtio_rng) read="dd if=/dev/hwrng of=/dev/null bs=64 count=4" ;;
+	*) return 0 ;;
+	esac
+	(
+		while [ -e "/sys/bus/pci/drivers/$2/$1" ] && [ ! -e /tmp/hotplug-stop ]; do
+			# shellcheck disable=SC2086 # one word per operand
+			$read 2>/dev/null
+			usleep 20000
+		done
+	) &
+}
+
 # hotplug_back BDF DRIVER N: the device BDF is back for the Nth time: the
 # driver must bind it again (its probe reports its own checks).
 hotplug_back() {
@@ -154,6 +176,7 @@ hotplug_back() {
 	done
 	if [ "${bound##*/}" = "$driver" ]; then
 		say "hotplug: back $bdf #$n: bound to $driver"
+		hotplug_load "$bdf" "$driver"
 	else
 		say "hotplug: back $bdf #$n: NOT bound to $driver (${bound:-no driver})"
 	fi
@@ -185,6 +208,7 @@ hotplug_mode() {
 				[ -e "$dev" ] || continue
 				say "module $name bound ${dev##*/}"
 				watched="$watched ${dev##*/}=$name"
+				hotplug_load "${dev##*/}" "$name"
 			done
 		else
 			say "module $name failed to load: $out"
@@ -225,6 +249,9 @@ hotplug_mode() {
 		usleep 50000
 	done
 	say "hotplug: cycles done"
+	# The readers hold the disk open, which would keep its module loaded.
+	: >/tmp/hotplug-stop
+	wait
 	while read -r line; do
 		set -- $line
 		say "module $1 at $6 size $2"
@@ -281,7 +308,8 @@ done </etc/harness-modules
 #
 # For each driver of /etc/harness-fault-walk and each device it bound above,
 # the driver's module is loaded again with fault_walk=1 (no KTAP; any failed
-# check fails the probe) and with automatic binding off, and the device is
+# check fails the probe), the parameters its line gives, and with automatic
+# binding off, and the device is
 # bound to it with the kernel's fault injection failing one allocation of
 # this task, the Nth one below the module's code, for N = 1, 2, ... until a
 # bind meets no Nth one: /proc/thread-self/fail-nth, with the stack trace
@@ -426,7 +454,7 @@ walk_device() {
 }
 
 fault_walk() {
-	local module devices dev attr walked= leaks count verbose
+	local module walk_params devices dev attr walked= leaks count verbose
 	[ -s /etc/harness-fault-walk ] || return 0
 	if [ ! -e /proc/thread-self/fail-nth ] || [ ! -d "$DEBUGFS/failslab" ]; then
 		say "fault-walk: not possible: this kernel has no fail-nth or no failslab"
@@ -448,12 +476,13 @@ fault_walk() {
 		return
 	fi
 	echo 0 >/sys/bus/pci/drivers_autoprobe
-	while read -r module; do
+	while read -r module walk_params; do
 		devices=$(sed -n "s/^$module //p" /tmp/bound)
 		# A module that bound nothing is not a driver (a KUnit module).
 		[ -n "$devices" ] || continue
-		# shellcheck disable=SC2046 # one word per parameter
-		if ! out=$(insmod "/lib/modules/$module.ko" $(module_params "$module") fault_walk=1 2>&1); then
+		# shellcheck disable=SC2046,SC2086 # one word per parameter
+		if ! out=$(insmod "/lib/modules/$module.ko" $(module_params "$module") $walk_params \
+			fault_walk=1 2>&1); then
 			say "fault-walk $module: failed to load: $out"
 			continue
 		fi
