@@ -295,9 +295,9 @@ unsafe impl Sync for BlkShared<'_> {}
 impl BlkShared<'_> {
     /// Requests completed through all queues, wrapping.
     fn completed(&self) -> u32 {
-        self.queues
-            .iter()
-            .fold(0, |sum, queue| sum.wrapping_add(queue.completed.load(Relaxed)))
+        self.queues.iter().fold(0, |sum, queue| {
+            sum.wrapping_add(queue.completed.load(Relaxed))
+        })
     }
 }
 

@@ -62,7 +62,10 @@ static QUIET_AND_STRICT: Atomic<bool> = Atomic::new(false);
 
 /// From now on, the module's suites print nothing and fail the probe that runs them if they do not
 /// pass, as in the fault walk.
-#[allow(dead_code, reason = "the virtio samples call it; the other modules have no need")]
+#[allow(
+    dead_code,
+    reason = "the virtio samples call it; the other modules have no need"
+)]
 pub(crate) fn quiet_and_strict() {
     QUIET_AND_STRICT.store(true, Relaxed);
 }

@@ -173,16 +173,18 @@ bench_blk_boot() {
 	accel=${ACCEL:-$(cat "$STAMPS/accel" 2>/dev/null || echo tcg)}
 	note "bench: booting under QEMU ($accel) with io_virtio_blk and virtio_blk; console in" \
 		"$BLK_LOG"
-	# The boot.sh machine's CPUs and disk options, but for the host's cache:
+	# boot.sh's machine (qemu_machine: its CPUs, memory and TCG threads)
+	# and disk options, a queue per CPU, but for the host's cache:
 	# cache=unsafe keeps the image in the host's page cache and makes the
 	# guest's flushes no-ops there, so that no measure waits for the host's
 	# disk, a device that neither driver is. No KUnit suite runs.
-	timeout -k 5 "$BOOT_TIMEOUT" qemu-system-x86_64 -cpu max -m 512M -smp 2 -nographic \
-		-no-reboot -kernel "$OBJ/arch/x86/boot/bzImage" -accel "$accel" \
+	qemu_machine
+	# shellcheck disable=SC2046 # accel_args's words
+	timeout -k 5 "$BOOT_TIMEOUT" "${QEMU[@]}" -nographic $(accel_args "$accel") \
 		-drive "file=$BLK_IMAGE,format=raw,if=none,id=disk,cache=unsafe" \
-		-device virtio-blk-pci,drive=disk,disable-legacy=on,iommu_platform=on,num-queues=2 \
+		-device "virtio-blk-pci,drive=disk,disable-legacy=on,iommu_platform=on,num-queues=$GUEST_CPUS" \
 		-initrd "$dir.cpio.gz" \
-		-append "console=ttyS0 panic=-1 printk.devkmsg=on kunit.enable=0" \
+		-append "console=$CONSOLE panic=-1 printk.devkmsg=on kunit.enable=0" \
 		</dev/null 2>&1 | tr -d '\r' >"$BLK_LOG" || rc=${PIPESTATUS[0]}
 	echo "$accel" >"$dir/accel"
 	[ "$rc" = 0 ]
