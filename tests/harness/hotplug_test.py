@@ -124,34 +124,32 @@ class Judge(unittest.TestCase):
         self.assertEqual(verdicts.passed,
                          3 * (1 + 6 * CYCLES) + 2 * CYCLES + 2 * (1 + 6 * CYCLES) + 1)
 
-    def test_virtio_request_outstanding_fails_served(self):
+    def virtio_unbind(self, name, k, text):
+        """The verdicts of a good run with virtio in which device `name`'s unbind line of
+        cycle K says `text`; asserts that only its `served` check failed."""
         lines, journal = good_run(devices=ALL)
-        bdf = BDF["vblk"]
-        lines = replace(lines, f"io_virtio_blk: hotplug: unbind {bdf} #2:",
-                        f"io_virtio_blk: hotplug: unbind {bdf} #2: DISAGREES: served 9, "
-                        "outstanding 1, reset Ok(0)")
-        verdicts = judged(lines, journal, devices=ALL)
-        self.assertEqual(failing(verdicts), ([("vblk", 2, "served")], []))
-        self.assertIn("1 requests outstanding", "\n".join(verdicts.problems()))
+        driver = {d.name: d.driver for d in ALL}[name]
+        prefix = f"{driver}: hotplug: unbind {BDF[name]} #{k}:"
+        verdicts = judged(replace(lines, prefix, f"{prefix} {text}"), journal, devices=ALL)
+        self.assertEqual(failing(verdicts), ([(name, k, "served")], []))
+        return "\n".join(verdicts.problems())
+
+    def test_virtio_request_outstanding_fails_served(self):
+        problems = self.virtio_unbind("vblk", 2, "DISAGREES: served 9, outstanding 1, reset Ok(0)")
+        self.assertIn("1 requests outstanding", problems)
 
     def test_virtio_nothing_served_fails(self):
-        lines, journal = good_run(devices=ALL)
-        bdf = BDF["vrng"]
-        lines = replace(lines, f"io_virtio_rng: hotplug: unbind {bdf} #1:",
-                        f"io_virtio_rng: hotplug: unbind {bdf} #1: agrees: served 0, "
-                        "outstanding 0, reset Ok(0)")
-        verdicts = judged(lines, journal, devices=ALL)
-        self.assertEqual(failing(verdicts), ([("vrng", 1, "served")], []))
-        self.assertIn("no request of the guest's load", "\n".join(verdicts.problems()))
+        problems = self.virtio_unbind("vrng", 1, "agrees: served 0, outstanding 0, reset Ok(0)")
+        self.assertIn("no request of the guest's load", problems)
 
     def test_virtio_reset_unacknowledged_fails(self):
-        lines, journal = good_run(devices=ALL)
-        bdf = BDF["vblk"]
-        lines = replace(lines, f"io_virtio_blk: hotplug: unbind {bdf} #1:",
-                        f"io_virtio_blk: hotplug: unbind {bdf} #1: DISAGREES: served 5, "
-                        "outstanding 0, reset Err(ETIMEDOUT)")
-        verdicts = judged(lines, journal, devices=ALL)
-        self.assertEqual(failing(verdicts), ([("vblk", 1, "served")], []))
+        problems = self.virtio_unbind("vblk", 1,
+                                      "DISAGREES: served 5, outstanding 0, reset Err(ETIMEDOUT)")
+        self.assertIn("the reset: Err(ETIMEDOUT)", problems)
+
+    def test_virtio_unreadable_report_fails(self):
+        problems = self.virtio_unbind("vrng", 2, "agrees: all fine")
+        self.assertIn("unreadable report", problems)
 
     def test_virtio_remove_path_silent_fails(self):
         lines, journal = good_run(devices=ALL)
