@@ -51,7 +51,7 @@ FAULT_WALK_SKIP=(io_dead_test)
 # made the walk of the four-queue disk longer than the whole of the others.
 declare -A FAULT_WALK_PARAMS=([io_virtio_blk]="max_queues=2")
 # The fault walk's time bound, added to the boot's (BOOT_TIMEOUT).
-FAULT_WALK_TIMEOUT=${FAULT_WALK_TIMEOUT:-900}
+FAULT_WALK_TIMEOUT=${FAULT_WALK_TIMEOUT:-1200}
 # For working on one driver: FAULT_WALK_ONLY="io_edu ..." walks only those
 # (faults.py then reports the others as not walked), and
 # BOOT_CMDLINE=harness.fault_verbose=2 makes the kernel print the stack of
